@@ -1,0 +1,15 @@
+"""Granian target: ``wealist.auth.asgi:create_app`` (a factory)."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+
+from wealist.auth.service import SERVICE
+from wealist.core.app import build_app
+
+__all__ = ("create_app",)
+
+
+def create_app() -> Litestar:
+    """Build the auth service from the environment (``WEALIST_AUTH_*``, ``WEALIST_*``)."""
+    return build_app(SERVICE)

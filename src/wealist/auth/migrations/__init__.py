@@ -1,0 +1,1 @@
+"""Forward-only migrations of auth_db (NNNN_description.sql)."""

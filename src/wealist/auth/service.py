@@ -1,0 +1,16 @@
+"""The auth service as data: what ``wealist serve auth`` runs."""
+
+from __future__ import annotations
+
+from wealist.core.spec import ServiceSpec
+
+__all__ = ("SERVICE",)
+
+SERVICE = ServiceSpec(
+    name="auth",
+    port=8080,
+    summary="tokens, JWKS, OAuth2/OIDC login, password accounts, sessions",
+    routes="wealist.auth.api:ROUTES",
+    database="auth_db",
+    health_prefixes=("",),
+)

@@ -1,0 +1,1 @@
+"""Forward-only migrations of board_db (NNNN_description.sql)."""

@@ -1,0 +1,1 @@
+"""Forward-only migrations of chat_db (NNNN_description.sql)."""

@@ -1,0 +1,1 @@
+"""The shared kernel every service stands on. It imports no service."""

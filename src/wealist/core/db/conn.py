@@ -1,0 +1,123 @@
+"""Borrowed connections: typed fetch helpers, round-trip counting, and ``Tx.on_commit``."""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, LiteralString, Protocol, TypeVar
+
+import msgspec
+import psycopg
+import structlog
+from psycopg import sql as pgsql
+from psycopg.rows import class_row, tuple_row
+
+from wealist.core.db.queries import Query
+
+__all__ = ("CommitCallback", "Conn", "QueryCounter", "QueryStats", "Tx", "request_query_stats")
+
+log = structlog.get_logger("wealist.db")
+
+R = TypeVar("R", bound=msgspec.Struct)
+Params = Sequence[Any] | dict[str, Any] | None
+# What psycopg executes: literal text, or text composed with psycopg.sql (SQL or Composed).
+Statement = Query | LiteralString | pgsql.SQL | pgsql.Composed
+
+
+class QueryStats:
+    """Round trips and time spent in the database for one request."""
+
+    __slots__ = ("calls", "seconds")
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.seconds = 0.0
+
+
+request_query_stats: contextvars.ContextVar[QueryStats | None] = contextvars.ContextVar(
+    "request_query_stats", default=None
+)
+
+
+def _text(statement: Statement) -> LiteralString | pgsql.SQL | pgsql.Composed:
+    return statement.sql if isinstance(statement, Query) else statement
+
+
+class QueryCounter(Protocol):
+    def count(self, seconds: float) -> None: ...
+
+
+class Conn:
+    """A borrowed connection with typed fetch helpers. Every call is one round trip."""
+
+    __slots__ = ("_counter", "raw")
+
+    def __init__(self, raw: psycopg.AsyncConnection[Any], counter: QueryCounter) -> None:
+        self.raw = raw
+        self._counter = counter
+
+    async def _run(
+        self, statement: Statement, params: Params, row: Any
+    ) -> psycopg.AsyncCursor[Any]:
+        started = time.perf_counter()
+        cur = self.raw.cursor(row_factory=row)
+        try:
+            await cur.execute(_text(statement), params)
+        finally:
+            self._counter.count(time.perf_counter() - started)
+        return cur
+
+    async def execute(self, statement: Statement, params: Params = None) -> int:
+        """Run a write; return the number of rows it touched."""
+        cur = await self._run(statement, params, tuple_row)
+        return cur.rowcount
+
+    async def fetch_one(self, statement: Statement, params: Params, row: type[R]) -> R | None:
+        cur = await self._run(statement, params, class_row(row))
+        return await cur.fetchone()
+
+    async def fetch_all(self, statement: Statement, params: Params, row: type[R]) -> list[R]:
+        cur = await self._run(statement, params, class_row(row))
+        return await cur.fetchall()
+
+    async def fetch_val(self, statement: Statement, params: Params = None) -> Any:
+        """The first column of the first row, or None when there is no row."""
+        cur = await self._run(statement, params, tuple_row)
+        found = await cur.fetchone()
+        return None if found is None else found[0]
+
+    async def fetch_column(self, statement: Statement, params: Params = None) -> list[Any]:
+        cur = await self._run(statement, params, tuple_row)
+        return [r[0] for r in await cur.fetchall()]
+
+
+CommitCallback = Callable[[], Awaitable[None] | None]
+
+
+class Tx(Conn):
+    """A connection inside a transaction, plus :meth:`on_commit`.
+
+    Publishing events, sending frames or calling other services happens in callbacks
+    registered with :meth:`on_commit`: they run after COMMIT, and never after a rollback.
+    """
+
+    __slots__ = ("_callbacks",)
+
+    def __init__(self, raw: psycopg.AsyncConnection[Any], counter: QueryCounter) -> None:
+        super().__init__(raw, counter)
+        self._callbacks: list[CommitCallback] = []
+
+    def on_commit(self, callback: CommitCallback) -> None:
+        """Run ``callback`` after the transaction commits (in registration order)."""
+        self._callbacks.append(callback)
+
+    async def run_commit_callbacks(self) -> None:
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            try:
+                result = callback()
+                if result is not None:
+                    await result
+            except Exception:  # the data is committed; a failed side effect must not undo it
+                log.exception("db.on_commit_failed", callback=getattr(callback, "__name__", "?"))

@@ -1,0 +1,121 @@
+"""The one raw-ASGI middleware around every app: request id, access log, metrics, headers.
+
+Raw ASGI rather than framework middleware because it runs on every request: it binds the
+request id (an incoming ``X-Request-ID`` is honoured when it is sane, else a new one is
+made), echoes it back with the security headers, and after the response writes exactly one
+access line with the route template, status, duration and database round trips. Query
+strings are never logged (they may hold ``?token=``).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from wealist.core.db.conn import QueryStats, request_query_stats
+from wealist.core.metrics import Metrics
+
+__all__ = ("REQUEST_ID_KEY", "USER_ID_KEY", "RequestContextMiddleware", "request_id_of")
+
+REQUEST_ID_KEY = "wealist.request_id"
+USER_ID_KEY = "wealist.user_id"
+_SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_QUIET = frozenset({"/health", "/health/live", "/health/ready", "/metrics", "/ready"})
+
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-resource-policy", b"same-site"),
+]
+
+access_log = structlog.get_logger("wealist.access")
+
+
+def request_id_of(scope: Scope | dict[str, Any]) -> str:
+    return str(scope.get(REQUEST_ID_KEY, ""))
+
+
+def _incoming_request_id(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            return text if _SANE_ID.match(text) else None
+    return None
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, metrics: Metrics, default_service: str) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.default_service = default_service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Installed as the app's asgi_handler: lifespan never reaches it, only http/websocket.
+        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        scope[REQUEST_ID_KEY] = request_id  # type: ignore[literal-required]
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        if scope["type"] == ScopeType.WEBSOCKET:
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                structlog.contextvars.unbind_contextvars("request_id")
+            return
+        await self._http(scope, receive, send, request_id)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+        started = time.perf_counter()
+        stats = QueryStats()
+        token = request_query_stats.set(stats)
+        status = 500
+        echo = (b"x-request-id", request_id.encode())
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", ()))
+                headers.append(echo)
+                headers.extend(SECURITY_HEADERS)
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            request_query_stats.reset(token)
+            self._finish(scope, status, time.perf_counter() - started, stats)
+            structlog.contextvars.unbind_contextvars("request_id")
+
+    def _finish(self, scope: Scope, status: int, seconds: float, stats: QueryStats) -> None:
+        template = scope.get("path_template")
+        handler: Any = scope.get("route_handler")  # absent when no route matched
+        service = (
+            handler.opt.get("service") if handler is not None else None
+        ) or self.default_service
+        endpoint = template or "unmatched"
+        method = scope["method"]  # type: ignore[typeddict-item]
+        self.metrics.service(service).observe(method, endpoint, status, seconds)
+        if endpoint in _QUIET and status < 400:
+            return
+        fields: dict[str, Any] = {
+            "method": method,
+            "route": endpoint,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "db_calls": stats.calls,
+            "db_ms": round(stats.seconds * 1000, 2),
+        }
+        user_id = scope.get(USER_ID_KEY)
+        if user_id:
+            fields["user_id"] = user_id
+        if status >= 500:
+            access_log.error("http.request_completed", **fields)
+        else:
+            access_log.info("http.request_completed", **fields)

@@ -1,0 +1,192 @@
+"""Transactional outbox: cross-service events that survive crashes.
+
+A producer calls :func:`enqueue` inside the transaction that changes its data, so the
+event exists if and only if the change committed. :class:`OutboxRelay` claims due rows
+with ``FOR UPDATE SKIP LOCKED`` (several replicas never claim the same row), delivers
+them, and marks them delivered; a crash between delivery and marking delivers again, so
+consumers apply each event id once with :func:`claim_event`. ``NOTIFY`` (sent on commit)
+only wakes the relay early; polling alone would be enough.
+
+A delivery that raises is retried with exponential backoff (1 s, 2 s, 4 s, ... capped at
+``max_backoff_s``); ``attempts`` and ``last_error`` on the row say why an event is stuck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+
+import msgspec
+import structlog
+
+from wealist.contracts.events import EventEnvelope
+from wealist.core.db import Conn, Database, Tx
+
+__all__ = ("CHANNEL", "OutboxRelay", "claim_event", "enqueue")
+
+CHANNEL = "wealist_outbox"
+log = structlog.get_logger("wealist.outbox")
+
+Deliver = Callable[[EventEnvelope], Awaitable[None]]
+
+# One round trip: the row, and a NOTIFY that the server sends only if the transaction
+# commits (several in one transaction are folded into one).
+_ENQUEUE = """
+WITH event AS (
+    INSERT INTO outbox (event_id, event_type, payload) VALUES (%s, %s, %s::jsonb)
+    RETURNING id
+)
+SELECT pg_notify('wealist_outbox', '') FROM event
+"""
+# statement_timestamp(), not now(): now() is the start of the relay's transaction, which
+# can be earlier than the start (the created_at) of a producer that committed since.
+_CLAIM = """
+SELECT id, event_id::text AS event_id, event_type, payload::text AS payload, created_at, attempts
+FROM outbox
+WHERE delivered_at IS NULL AND next_attempt_at <= statement_timestamp()
+ORDER BY next_attempt_at, id
+LIMIT %s
+FOR UPDATE SKIP LOCKED
+"""
+_DELIVERED = "UPDATE outbox SET delivered_at = now(), attempts = attempts + 1 WHERE id = ANY(%s)"
+_FAILED = """
+UPDATE outbox
+SET attempts = attempts + 1,
+    next_attempt_at = clock_timestamp() + make_interval(secs => %s),
+    last_error = %s
+WHERE id = %s
+"""
+_PRUNE = "DELETE FROM outbox WHERE delivered_at < now() - make_interval(secs => %s)"
+_CLAIM_EVENT = "INSERT INTO inbox (event_id) VALUES (%s) ON CONFLICT DO NOTHING"
+
+
+class _Pending(msgspec.Struct):
+    id: int
+    event_id: str
+    event_type: str
+    payload: str
+    created_at: datetime
+    attempts: int
+
+
+async def enqueue(tx: Tx, event_type: str, payload: object, *, event_id: str | None = None) -> str:
+    """Record an event in the caller's transaction (one round trip); returns its id."""
+    eid = event_id or str(uuid.uuid4())
+    await tx.execute(_ENQUEUE, (eid, event_type, msgspec.json.encode(payload).decode()))
+    return eid
+
+
+async def claim_event(conn: Conn, event_id: str) -> bool:
+    """Consumer side: True the first time ``event_id`` is seen (call inside the apply tx)."""
+    return await conn.execute(_CLAIM_EVENT, (event_id,)) == 1
+
+
+class OutboxRelay:
+    """Delivers pending outbox rows at least once."""
+
+    def __init__(
+        self,
+        db: Database,
+        deliver: Deliver,
+        *,
+        batch: int = 100,
+        poll_s: float = 2.0,
+        max_backoff_s: float = 300.0,
+        retention_s: float = 86_400.0,
+        deliver_timeout_s: float = 10.0,
+    ) -> None:
+        self.db = db
+        self.deliver_timeout_s = deliver_timeout_s  # a hung consumer must not hold rows locked
+        self.deliver = deliver
+        self.batch = batch
+        self.poll_s = poll_s
+        self.max_backoff_s = max_backoff_s
+        self.retention_s = retention_s
+
+    async def run_once(self) -> int:
+        """Deliver one batch of due events; returns how many were delivered."""
+        return (await self._batch())[1]
+
+    async def _batch(self) -> tuple[int, int]:
+        """Claim up to ``batch`` due rows and deliver them: (claimed, delivered).
+
+        The claimed rows stay locked until this transaction ends, so another relay skips
+        them. If the process dies before the end, the server rolls back: the rows are
+        neither marked nor counted, and are delivered again.
+        """
+        delivered: list[int] = []
+        async with self.db.transaction() as tx:
+            rows = await tx.fetch_all(_CLAIM, (self.batch,), _Pending)
+            for row in rows:
+                event = EventEnvelope(
+                    id=row.event_id,
+                    type=row.event_type,
+                    occurred_at=_iso(row.created_at),
+                    payload=msgspec.Raw(row.payload.encode()),
+                )
+                try:
+                    await asyncio.wait_for(self.deliver(event), self.deliver_timeout_s)
+                except Exception as exc:  # noqa: BLE001  # any failure: retry with backoff
+                    delay = min(self.max_backoff_s, 2.0 ** min(row.attempts, 16))
+                    error = f"{type(exc).__name__}: {exc}"[:500]
+                    await tx.execute(_FAILED, (delay, error, row.id))
+                    log.warning("outbox.delivery_failed", event_id=row.event_id, retry_in_s=delay)
+                else:
+                    delivered.append(row.id)
+            if delivered:
+                await tx.execute(_DELIVERED, (delivered,))
+        return len(rows), len(delivered)
+
+    async def prune(self) -> int:
+        async with self.db.connection() as conn:
+            return await conn.execute(_PRUNE, (self.retention_s,))
+
+    async def run_forever(self) -> None:
+        """Drain, then sleep until NOTIFY or the poll interval; survives database outages.
+
+        Only cancellation stops it: any other error is logged and the loop starts over after
+        ``poll_s`` (a relay that died silently would strand every later event).
+        """
+        while True:
+            try:
+                await self._listen_and_drain()
+            except Exception as exc:  # noqa: BLE001  # outage or bug: log, wait, start over
+                log.warning("outbox.relay_error", error=type(exc).__name__, detail=str(exc))
+                await asyncio.sleep(self.poll_s)
+
+    async def _listen_and_drain(self) -> None:
+        async with await self.db.connect() as listener:
+            # LISTEN before the first drain: an event committed in between still wakes us.
+            await listener.execute(f"LISTEN {CHANNEL}")
+            rounds = 0
+            while True:
+                # A full batch means more may be due (even if some of it failed).
+                while (await self._batch())[0] == self.batch:
+                    pass
+                rounds += 1
+                if rounds % 1000 == 0:
+                    await self.prune()
+                async for _ in listener.notifies(timeout=self.poll_s, stop_after=1):
+                    pass
+                # One drain serves every NOTIFY that is already queued: consume them now
+                # rather than running one empty batch per committed producer.
+                async for _ in listener.notifies(timeout=0):
+                    pass
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[OutboxRelay]:
+        """Run the relay in the background for the duration of the block."""
+        task = asyncio.create_task(self.run_forever(), name="outbox-relay")
+        try:
+            yield self
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()

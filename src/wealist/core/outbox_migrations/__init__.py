@@ -1,0 +1,1 @@
+"""Tables of the transactional outbox (producer side) and inbox (consumer dedupe)."""

@@ -1,0 +1,144 @@
+"""Per-process map of topics to local subscribers, each with a bounded queue.
+
+A publish reaches the hub once per process (through the broker) and is decoded once; the
+same ``str`` is queued for every local subscriber. A subscriber whose queue is full is
+marked overflowed and its transport closes it: one slow reader never slows the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+from wealist.core.realtime.broker import Broker
+
+__all__ = ("OVERFLOW_CLOSE_CODE", "SHUTDOWN_CLOSE_CODE", "Hub", "Subscriber")
+
+log = structlog.get_logger("wealist.hub")
+_ids = itertools.count(1)
+
+OVERFLOW_CLOSE_CODE = 1013  # "try again later": the client reconnects and resumes
+SHUTDOWN_CLOSE_CODE = 1012  # "service restart"
+
+
+class Subscriber:
+    """One socket or stream: a bounded outbound queue and the topics it listens to."""
+
+    def __init__(
+        self, queue_size: int, on_gap: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        self.id = next(_ids)
+        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
+        self.closed = asyncio.Event()
+        self.close_code = 1000
+        self.topics: set[str] = set()
+        self.on_gap = on_gap
+        self.dropped = 0
+
+    def offer(self, frame: str) -> bool:
+        """Queue ``frame`` without waiting; a full queue shuts the subscriber (never blocks)."""
+        if self.closed.is_set():
+            return False
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            self.shut(OVERFLOW_CLOSE_CODE)
+            return False
+        return True
+
+    def shut(self, code: int) -> None:
+        """Ask the transport to close this subscriber's socket with ``code``."""
+        if not self.closed.is_set():
+            self.close_code = code
+            self.closed.set()
+
+
+class Hub:
+    """Topic -> local subscribers, over one broker subscription per topic."""
+
+    def __init__(self, broker: Broker, queue_size: int = 256) -> None:
+        self.broker = broker
+        self.queue_size = queue_size
+        self._topics: dict[str, set[Subscriber]] = {}
+        self._joining: dict[str, asyncio.Event] = {}  # topic -> set once the broker listens
+        broker.on_reconnect(self._broker_reconnected)
+
+    def subscriber(self, on_gap: Callable[[], Awaitable[None]] | None = None) -> Subscriber:
+        return Subscriber(self.queue_size, on_gap)
+
+    @property
+    def sockets(self) -> int:
+        return len({s for subs in self._topics.values() for s in subs})
+
+    def local(self, topic: str) -> int:
+        return len(self._topics.get(topic, ()))
+
+    async def join(self, subscriber: Subscriber, topic: str) -> None:
+        """Start delivering ``topic`` to ``subscriber``; returns once the broker listens.
+
+        No hub-wide lock: joining one topic never waits on another topic's subscription.
+        The broker records (un)subscriptions synchronously when called, so it sees them
+        in the order the hub makes them.
+        """
+        subscriber.topics.add(topic)
+        subs = self._topics.get(topic)
+        if subs is not None:
+            subs.add(subscriber)
+            joining = self._joining.get(topic)
+            if joining is not None:  # the first subscriber's broker subscription is in flight
+                await joining.wait()
+            return
+        self._topics[topic] = {subscriber}
+        joining = self._joining[topic] = asyncio.Event()
+        try:
+            await self.broker.subscribe(topic, self._deliver)
+        except BaseException:
+            await self.leave(subscriber, topic)
+            raise
+        finally:
+            joining.set()
+            if self._joining.get(topic) is joining:
+                del self._joining[topic]
+
+    async def leave(self, subscriber: Subscriber, topic: str | None = None) -> None:
+        """Stop delivering ``topic`` (every topic when None) to ``subscriber``."""
+        for name in [topic] if topic else list(subscriber.topics):
+            subscriber.topics.discard(name)
+            subs = self._topics.get(name)
+            if subs is None or subscriber not in subs:
+                continue
+            subs.discard(subscriber)
+            if not subs:
+                del self._topics[name]
+                await self.broker.unsubscribe(name, self._deliver)
+
+    async def publish(self, topic: str, data: bytes) -> None:
+        """Send ``data`` to every subscriber of ``topic`` in every process."""
+        await self.broker.publish(topic, data)
+
+    def _deliver(self, topic: str, data: bytes | str) -> None:
+        subs = self._topics.get(topic)
+        if not subs:
+            return
+        frame = data if isinstance(data, str) else data.decode()  # once, for every socket
+        for subscriber in tuple(subs):
+            subscriber.offer(frame)
+
+    async def _broker_reconnected(self) -> None:
+        # Pub/sub may have dropped events while Redis was away: let subscribers resync.
+        everyone = {s for subs in self._topics.values() for s in subs}
+        for subscriber in everyone:
+            if subscriber.on_gap is not None:
+                try:
+                    await subscriber.on_gap()
+                except Exception:
+                    log.exception("hub.gap_handler_failed", subscriber=subscriber.id)
+
+    async def close(self) -> None:
+        for subscriber in {s for subs in self._topics.values() for s in subs}:
+            subscriber.shut(SHUTDOWN_CLOSE_CODE)
+            await self.leave(subscriber)

@@ -1,0 +1,223 @@
+"""The WebSocket session loop every socket endpoint runs.
+
+A transport authenticates (before accept), authorizes through its ``actions``, then hands
+the socket to :func:`run_session` with the topics to join, a typed ``msgspec`` decoder for
+client frames and a handler. The loop owns what no endpoint should repeat: the frame size
+limit, ``ping`` -> ``pong``, a heartbeat frame at most every 30 s, one writer task per
+socket draining its bounded queue (sends to different sockets never wait on each other),
+and closing a socket whose queue overflowed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
+
+import msgspec
+import structlog
+from litestar import WebSocket
+
+from wealist.core.errors import AppError, TokenRejected
+from wealist.core.realtime.hub import Hub, Subscriber
+from wealist.core.security import Principal, TokenVerifier
+
+__all__ = (
+    "DEFAULT_LIMITS",
+    "HEARTBEAT",
+    "PONG",
+    "Ping",
+    "SessionLimits",
+    "authenticate_socket",
+    "error_frame",
+    "run_session",
+)
+
+log = structlog.get_logger("wealist.ws")
+
+F = TypeVar("F")
+
+PONG = '{"type":"pong"}'
+HEARTBEAT = '{"type":"heartbeat"}'
+AUTH_CLOSE_CODE = 4401
+TOO_BIG_CLOSE_CODE = 1009
+INTERNAL_ERROR_CLOSE_CODE = 1011
+ABNORMAL_CLOSE_CODE = 1006  # never sent: the peer went away without a close frame
+MAX_HEARTBEAT_S = 30.0
+
+
+class Ping(msgspec.Struct, tag="ping", tag_field="type"):
+    """``{"type":"ping"}``; include it in a service's client-frame union."""
+
+
+class SessionLimits(msgspec.Struct, frozen=True):
+    heartbeat_s: float = 25.0  # capped at 30 s; 0 turns heartbeats off
+    max_frame_bytes: int = 65_536  # UTF-8 bytes of one client frame
+    close_timeout_s: float = 5.0  # how long a close frame may wait on a peer that does not read
+
+
+DEFAULT_LIMITS = SessionLimits()
+
+
+def error_frame(code: str, message: str) -> str:
+    """The contract's error frame: ``{"type":"ERROR","code":...,"message":...}``."""
+    return msgspec.json.encode({"type": "ERROR", "code": code, "message": message}).decode()
+
+
+async def authenticate_socket(
+    socket: WebSocket[Any, Any, Any], verifier: TokenVerifier
+) -> Principal | None:
+    """Verify ``?token=`` before accepting; a refused token closes the handshake (HTTP 403)."""
+    try:
+        return await verifier.verify(socket.query_params.get("token"))
+    except TokenRejected as exc:
+        log.info("ws.auth_rejected", reason=exc.reason.name)
+        await socket.close(code=AUTH_CLOSE_CODE, reason=exc.message)
+        return None
+
+
+async def _writer(
+    socket: WebSocket[Any, Any, Any], subscriber: Subscriber, first: Iterable[str]
+) -> None:
+    # One writer per socket: a socket whose peer does not read blocks only here, and its
+    # queue then overflows into a 1013 close; sends to other sockets never wait on it.
+    send = socket.send
+    for frame in first:
+        await send({"type": "websocket.send", "bytes": None, "text": frame})
+    queue = subscriber.queue
+    while True:
+        frame = await queue.get()
+        await send({"type": "websocket.send", "bytes": None, "text": frame})
+
+
+async def _heartbeat(subscriber: Subscriber, every: float, frame: Callable[[], str]) -> None:
+    while True:
+        await asyncio.sleep(every)
+        subscriber.offer(frame())
+
+
+def _default_heartbeat() -> str:
+    return HEARTBEAT
+
+
+async def run_session(
+    socket: WebSocket[Any, Any, Any],
+    hub: Hub,
+    *,
+    topics: Iterable[str],
+    decoder: msgspec.json.Decoder[F],
+    handler: Callable[[F, Subscriber], Awaitable[None]],
+    limits: SessionLimits = DEFAULT_LIMITS,
+    heartbeat: Callable[[], str] = _default_heartbeat,
+    subscriber: Subscriber | None = None,
+    on_joined: Callable[[Subscriber], Awaitable[Iterable[str] | None]] | None = None,
+) -> int:
+    """Serve a socket until either side closes; returns the close code.
+
+    The topics are joined before anything else; a socket not accepted yet is accepted
+    only then, so a client that sees the handshake complete knows that every event
+    published from then on reaches it.
+
+    ``on_joined`` runs after the topics are subscribed and before frames are read: the
+    place to replay what a resuming client missed. The frames it returns are sent first,
+    by the socket's writer; live events queue up behind them (and count against the
+    queue while the replay is being sent).
+    """
+    sub = subscriber or hub.subscriber()
+    tasks: list[asyncio.Task[Any]] = []
+    code = 1000
+    try:
+        for topic in topics:
+            await hub.join(sub, topic)
+        if socket.connection_state == "init":
+            try:
+                await socket.accept()
+            except Exception:  # noqa: BLE001  # the client left while the topics were joined
+                return ABNORMAL_CLOSE_CODE
+        first: Iterable[str] = ()
+        if on_joined is not None:
+            first = await on_joined(sub) or ()
+        tasks = [
+            asyncio.create_task(_writer(socket, sub, first)),
+            asyncio.create_task(_reader(socket, sub, decoder, handler, limits)),
+            asyncio.create_task(sub.closed.wait()),
+        ]
+        if limits.heartbeat_s > 0:
+            every = min(limits.heartbeat_s, MAX_HEARTBEAT_S)
+            tasks.append(asyncio.create_task(_heartbeat(sub, every, heartbeat)))
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        code = _close_code(done, sub)
+    except Exception:
+        code = INTERNAL_ERROR_CLOSE_CODE  # e.g. on_joined failed: tell the client, then raise
+        raise
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await hub.leave(sub)
+        await _close(socket, code, limits.close_timeout_s)
+    return code
+
+
+async def _close(socket: WebSocket[Any, Any, Any], code: int, wait_s: float) -> None:
+    """Send the close frame; a peer that does not read may never take it: do not wait forever."""
+    if socket.connection_state == "disconnect":
+        return
+    with contextlib.suppress(Exception):  # the peer may be gone already
+        await asyncio.wait_for(socket.close(code=code), wait_s)
+
+
+def _close_code(done: set[asyncio.Task[Any]], sub: Subscriber) -> int:
+    if sub.closed.is_set():
+        return sub.close_code
+    for task in done:
+        if not task.cancelled() and task.exception() is None:
+            result = task.result()
+            if isinstance(result, int) and not isinstance(result, bool):
+                return result
+    return 1000
+
+
+def _frame_bytes(raw: str | bytes) -> int:
+    if isinstance(raw, bytes):
+        return len(raw)
+    # UTF-8 needs at most 4 bytes per character: only encode when it could matter.
+    return len(raw) if raw.isascii() else len(raw.encode())
+
+
+async def _reader(
+    socket: WebSocket[Any, Any, Any],
+    sub: Subscriber,
+    decoder: msgspec.json.Decoder[F],
+    handler: Callable[[F, Subscriber], Awaitable[None]],
+    limits: SessionLimits,
+) -> int:
+    while True:
+        message = await socket.receive()
+        if message["type"] == "websocket.disconnect":
+            return int(message.get("code", 1000))
+        if message["type"] != "websocket.receive":
+            continue
+        raw: str | bytes | None = message.get("text") or message.get("bytes")
+        if not raw:
+            continue
+        if _frame_bytes(raw) > limits.max_frame_bytes:
+            return TOO_BIG_CLOSE_CODE
+        try:
+            frame = decoder.decode(raw)
+        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
+            sub.offer(error_frame("INVALID_MESSAGE", str(exc)))
+            continue
+        if isinstance(frame, Ping):
+            sub.offer(PONG)
+            continue
+        try:
+            await handler(frame, sub)
+        except AppError as exc:
+            sub.offer(error_frame(exc.code, exc.message))
+        except Exception:
+            log.exception("ws.handler_failed")
+            sub.offer(error_frame("INTERNAL_ERROR", "Internal server error"))

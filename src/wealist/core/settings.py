@@ -1,0 +1,158 @@
+"""Typed settings read from the environment.
+
+Every field of a settings struct is read from ``WEALIST_<SERVICE>_<FIELD>`` first, then from
+``WEALIST_<FIELD>``; either may instead name a file with ``..._FILE`` (Kubernetes/Docker
+secrets), whose content is used with the trailing newline removed. Values are converted
+with msgspec's lax mode, list fields split on commas, and a bad value raises
+:class:`SettingsError` naming the variable that holds it.
+"""
+
+from __future__ import annotations
+
+import os
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import msgspec
+
+__all__ = ("CoreSettings", "SettingsError", "load_settings")
+
+PREFIX = "WEALIST_"
+
+S = typing.TypeVar("S", bound="CoreSettings")
+
+PRODUCTION_PROFILES = frozenset({"prod", "production"})
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+class CoreSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """Settings every service shares. Services subclass it to add their own fields."""
+
+    profile: str = "dev"
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 means the service's default port
+    workers: int = 1
+    log_level: str = "info"
+    log_format: str = "auto"  # json | console | auto (console on a TTY)
+
+    postgres_url: str = "postgresql://127.0.0.1:5432/postgres"
+    database_url: str = ""  # default: postgres_url with the database wealist_<service>
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+    db_pool_timeout_s: float = 5.0
+    db_pool_max_waiting: int = 200
+    migrate_on_start: bool = False
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    jwt_issuer: str = "wealist-auth-service"
+    jwks_url: str = "http://127.0.0.1:8080/.well-known/jwks.json"
+    jwks_refetch_interval_s: float = 30.0
+
+    internal_api_key: str = ""
+    internal_timeout_s: float = 5.0
+
+    cors_origins: list[str] = msgspec.field(
+        default_factory=lambda: ["http://localhost:3000", "http://localhost:5173"]
+    )
+    max_body_bytes: int = 1_048_576
+
+    ws_heartbeat_s: float = 25.0
+    ws_max_frame_bytes: int = 65_536
+    ws_queue_size: int = 256
+    sse_ping_s: float = 30.0
+
+    @property
+    def is_production(self) -> bool:
+        return self.profile.lower() in PRODUCTION_PROFILES
+
+    def database_url_for(self, database: str) -> str:
+        """The DSN of a service database: the explicit one, else ``postgres_url`` re-pointed."""
+        if self.database_url:
+            return self.database_url
+        return with_database(self.postgres_url, database)
+
+
+def with_database(url: str, database: str) -> str:
+    """Return ``url`` with its path (the database name) replaced by ``database``."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+def env_names(field: str, service: str | None) -> list[str]:
+    """Candidate variable names for ``field``, most specific first."""
+    names = []
+    if service:
+        names.append(f"{PREFIX}{service.upper()}_{field.upper()}")
+    names.append(f"{PREFIX}{field.upper()}")
+    return names
+
+
+def _read(field: str, service: str | None, environ: Mapping[str, str]) -> tuple[str, str] | None:
+    for name in env_names(field, service):
+        if name in environ:
+            return name, environ[name]
+        file_var = f"{name}_FILE"
+        if file_var in environ:
+            path = Path(environ[file_var])
+            try:
+                return file_var, path.read_text(encoding="utf-8").rstrip("\n")
+            except OSError as exc:
+                msg = f"{file_var}: cannot read {path}: {exc.strerror}"
+                raise SettingsError(msg) from exc
+    return None
+
+
+def _is_sequence(tp: object) -> bool:
+    origin = typing.get_origin(tp)
+    return origin in (list, tuple, frozenset, set)
+
+
+def load_settings(
+    cls: type[S],
+    service: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: object,
+) -> S:
+    """Build ``cls`` from the environment, then apply explicit ``overrides``.
+
+    Raises:
+        SettingsError: a value does not convert; the message names its variable.
+    """
+    env = os.environ if environ is None else environ
+    hints = typing.get_type_hints(cls)
+    raw: dict[str, object] = {}
+    source: dict[str, str] = {}
+    for field in msgspec.structs.fields(cls):
+        found = _read(field.name, service, env)
+        if found is None:
+            continue
+        name, value = found
+        source[field.name] = name
+        if _is_sequence(hints[field.name]):
+            raw[field.name] = [item.strip() for item in value.split(",") if item.strip()]
+        else:
+            raw[field.name] = value
+    for key, override in overrides.items():
+        raw[key] = override
+        source[key] = f"override {key}"
+    try:
+        return msgspec.convert(raw, cls, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_name_the_variable(str(exc), source, service)) from exc
+
+
+def _name_the_variable(message: str, source: dict[str, str], service: str | None) -> str:
+    # msgspec says "... - at `$.field`"; point at the variable that supplied the field.
+    marker = "at `$."
+    if marker in message:
+        field = message.split(marker, 1)[1].split("`", 1)[0].split("[", 1)[0]
+        variable = source.get(field) or env_names(field, service)[0]
+        reason = message.split(" - at ", 1)[0]
+        return f"{variable}: {reason}"
+    return message

@@ -1,0 +1,43 @@
+"""``ServiceSpec``: what a service is, as data. ``core.app`` turns it into an ASGI app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wealist.core.settings import CoreSettings
+
+__all__ = ("ServiceSpec",)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    """A deployable service.
+
+    Attributes:
+        name: short name (``board``); also the env prefix ``WEALIST_BOARD_`` and the
+            metrics namespace ``board_service``.
+        port: default port of ``wealist serve <name>``.
+        summary: one line for ``wealist routes`` and the OpenAPI title.
+        routes: import path of the list of route handlers (``wealist.board.api:ROUTES``).
+        settings: the settings struct (a :class:`CoreSettings` subclass).
+        database: name of the service's own database (``board_db``), or None.
+        outbox: the database also holds the shared outbox/inbox tables.
+        realtime: the service serves WebSocket or SSE and needs the broker and hub.
+        health_prefixes: extra bases the health routes are mounted under (contract 2.6).
+        hooks: import paths of ``async def hook(ctx) -> AsyncIterator[None]`` lifespans.
+    """
+
+    name: str
+    port: int
+    summary: str
+    routes: str = ""
+    settings: type[CoreSettings] = CoreSettings
+    database: str | None = None
+    outbox: bool = False
+    realtime: bool = False
+    health_prefixes: tuple[str, ...] = ("",)
+    hooks: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def migrations_package(self) -> str:
+        return f"wealist.{self.name}.migrations"

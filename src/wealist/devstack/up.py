@@ -1,0 +1,287 @@
+"""``wealist up``: the whole stack on one machine, with no prior setup.
+
+PostgreSQL and Redis come from ``WEALIST_POSTGRES_URL`` / ``WEALIST_REDIS_URL`` when set,
+else embedded servers keep their data under the data dir (``.wealist/postgres``,
+``.wealist/redis``). Then every database is migrated, each service runs as its own
+``wealist serve <svc>`` process (log in ``.wealist/logs/<svc>.log``), and once every
+``/health/ready`` answers 200 it waits for Ctrl-C, SIGTERM or ``--exit-after``. Ports and
+secrets chosen on the first run are kept in ``.wealist/state.json`` and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from urllib.parse import urlsplit
+
+from wealist.devstack.prepare import (
+    State,
+    UpError,
+    choose_port,
+    ensure_binaries,
+    ensure_jwt_key,
+    make_traversable,
+    port_free,
+    say,
+)
+from wealist.devstack.procs import HOST, Service, StopRequestedError, service_port, wait_ready
+from wealist.devstack.servers import PostgresServer, RedisServer, port_open
+from wealist.services import SERVICES
+
+__all__ = ("run_up",)
+
+GIVEN_BY = {"PostgreSQL": "WEALIST_POSTGRES_URL", "Redis": "WEALIST_REDIS_URL"}
+
+
+def shown_url(url: str) -> str:
+    """``url`` without its password, for printing."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
+
+
+@contextlib.contextmanager
+def ctrl_c_blocked() -> Iterator[None]:
+    """Children started inside inherit a blocked SIGINT, so Ctrl-C does not reach them."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@dataclass
+class Stack:
+    """The servers and services of one ``wealist up``, started in order, stopped in reverse."""
+
+    data_dir: Path  # as the user wrote it, for messages
+    environ: Mapping[str, str]
+    stopping: threading.Event
+    env: dict[str, str] = field(default_factory=dict)
+    postgres: PostgresServer | None = None
+    redis: RedisServer | None = None
+    services: list[Service] = field(default_factory=list)
+
+    @property
+    def root(self) -> Path:
+        return self.data_dir.absolute()
+
+    def stop_if_asked(self) -> None:
+        if self.stopping.is_set():
+            raise StopRequestedError
+
+    def start(self) -> None:
+        began = time.monotonic()
+        ports = {name: service_port(name, self.environ) for name in SERVICES}
+        for name, port in ports.items():
+            others = [other for other, p in ports.items() if p == port and other != name]
+            if others:
+                raise UpError(f"{name} and {others[0]} are both set to port {port}")
+            if not port_free(port):
+                raise UpError(
+                    f"{name}: port {port} is already in use "
+                    f"(stop what listens there or set WEALIST_{name.upper()}_PORT)"
+                )
+        (self.root / "logs").mkdir(parents=True, exist_ok=True)
+        state = State.load(self.root / "state.json")
+        key_path = self.root / "keys" / "jwt-private.pem"
+        if ensure_jwt_key(key_path):
+            say(f"auth: created the JWT signing key {self.data_dir / 'keys' / 'jwt-private.pem'}")
+        self.env = self.service_env(state, key_path, ports)
+        self.start_data_servers(state, set(ports.values()))
+        state.save(self.root / "state.json")
+        self.migrate()
+        for name, port in ports.items():
+            self.stop_if_asked()
+            service = Service(name, port, self.root / "logs" / f"{name}.log")
+            say(f"{name}: starting on :{port}")
+            service.start(self.env)
+            self.services.append(service)
+        wait_ready(self.services, self.stopping)
+        say(f"all {len(self.services)} services ready in {time.monotonic() - began:.1f} s")
+
+    def service_env(self, state: State, key_path: Path, ports: dict[str, int]) -> dict[str, str]:
+        env = dict(self.environ)
+        defaults = {
+            "WEALIST_INTERNAL_API_KEY": state.internal_api_key,
+            "WEALIST_AUTH_JWT_PRIVATE_KEY_FILE": str(key_path),
+            "WEALIST_JWKS_URL": f"http://{HOST}:{ports['auth']}/.well-known/jwks.json",
+        }
+        for variable, value in defaults.items():
+            if variable not in env and f"{variable}_FILE" not in env:
+                env[variable] = value
+        env.setdefault("PYTHONUNBUFFERED", "1")  # logs reach the file before a crash
+        return env
+
+    def start_data_servers(self, state: State, taken: set[int]) -> None:
+        wanted = []
+        for name, variable in GIVEN_BY.items():
+            if variable in self.environ:
+                say(f"{name.lower()}: using {shown_url(self.environ[variable])} (from {variable})")
+            else:
+                wanted.append(name)
+        ensure_binaries(wanted)
+        if "PostgreSQL" in wanted:
+            self.stop_if_asked()
+            state.postgres_port = choose_port(state.postgres_port, taken)
+            self.start_postgres(state.postgres_port)
+        if "Redis" in wanted:
+            self.stop_if_asked()
+            taken.add(state.postgres_port)
+            state.redis_port = choose_port(state.redis_port, taken)
+            self.start_redis(state.redis_port)
+
+    def start_postgres(self, port: int) -> None:
+        server = PostgresServer(self.root / "postgres", port, durable=True)
+        if server.user is not None:  # root: PostgreSQL runs as the postgres system user
+            for directory, mode in make_traversable(self.root, server.user):
+                say(f"postgres: let the {server.user} user through {directory} (mode {mode:o})")
+        fresh = not server.initialized
+        self.postgres = server
+        try:
+            server.start()
+        except (RuntimeError, OSError) as exc:
+            raise UpError(f"postgres: {exc} (log: {server.root / 'postgres.log'})") from exc
+        where = f"{'new data' if fresh else 'data'} in {self.data_dir / 'postgres'}"
+        say(f"postgres: started on {HOST}:{port} ({where})")
+        self.env["WEALIST_POSTGRES_URL"] = server.url
+
+    def start_redis(self, port: int) -> None:
+        server = RedisServer(self.root / "redis", port, durable=True)
+        self.redis = server
+        try:
+            with ctrl_c_blocked():  # RedisServer leaves redis in our process group
+                server.start()
+        except (RuntimeError, OSError) as exc:
+            raise UpError(f"redis: {exc} (log: {server.root / 'redis.log'})") from exc
+        say(f"redis: started on {HOST}:{port} (data in {self.data_dir / 'redis'})")
+        self.env["WEALIST_REDIS_URL"] = server.url
+
+    def migrate(self) -> None:
+        self.stop_if_asked()
+        say("migrating...")
+        done = subprocess.run(
+            [sys.executable, "-m", "wealist", "migrate", "all"],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        self.stop_if_asked()
+        for line in (done.stdout + done.stderr).splitlines():
+            say(f"  {line}")
+        if done.returncode != 0:
+            raise UpError(f"migration failed with exit code {done.returncode}")
+
+    def summary(self) -> None:
+        rows = [(s.name, s.url) for s in self.services]
+        rows += [
+            ("postgres", shown_url(self.env["WEALIST_POSTGRES_URL"])),
+            ("redis", shown_url(self.env["WEALIST_REDIS_URL"])),
+            ("gateway", "not configured yet"),
+            ("logs", f"{self.data_dir / 'logs'}/"),
+        ]
+        say("")
+        for name, url in rows:
+            say(f"  {name:<9} {url}")
+        say("")
+        say("Ctrl-C to stop")
+
+    def watch(self, exit_after: float | None) -> int:
+        """Wait for a signal, ``--exit-after`` or a crash; the exit code ``up`` returns."""
+        deadline = None if exit_after is None else time.monotonic() + exit_after
+        while not self.stopping.wait(0.5):
+            for service in self.services:
+                code = service.exited()
+                if code is not None:
+                    say(f"{service.name}: exited unexpectedly with code {code}\n{service.tail()}")
+                    return 1
+            redis = None if self.redis is None else self.redis.proc
+            if redis is not None and redis.poll() is not None:
+                say(f"redis: exited unexpectedly with code {redis.returncode}")
+                return 1
+            if deadline is not None and time.monotonic() >= deadline:
+                say(f"--exit-after {exit_after:g}: stopping")
+                return 0
+        say("stopping...")
+        return 0
+
+    def stop(self) -> bool:
+        """Stop services, then Redis (it snapshots), then PostgreSQL; False if one resisted."""
+        for service in self.services:
+            if service.proc is not None and service.proc.poll() is None:
+                service.proc.terminate()
+        for service in self.services:
+            service.stop()
+        if self.services:
+            say(f"services: stopped ({len(self.services)})")
+        clean = True
+        if self.redis is not None and self.redis.proc is not None:
+            self.redis.stop()  # SIGTERM: it saves its snapshot first
+            clean = self.redis.proc.returncode == 0
+            say("redis: stopped" if clean else f"redis: killed, see {self.redis.root}/redis.log")
+        if self.postgres is not None:
+            clean = self.stop_postgres(self.postgres) and clean
+        return clean
+
+    def stop_postgres(self, server: PostgresServer) -> bool:
+        if server.user is not None:  # something may have tightened a directory since
+            make_traversable(self.root, server.user)
+        server.stop("fast")
+        if port_open(server.port):
+            say(f"postgres: did not stop; see {server.root / 'postgres.log'}")
+            return False
+        say("postgres: stopped")
+        return True
+
+
+@contextlib.contextmanager
+def stop_on_signals(stopping: threading.Event) -> Iterator[None]:
+    def handle(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_up(args: argparse.Namespace) -> int:
+    """Entry point of ``wealist up``: 0 after a clean stop, 1 on failure, 130 if interrupted."""
+    stopping = threading.Event()
+    stack = Stack(Path(args.data_dir), os.environ, stopping)
+    code = 1
+    with stop_on_signals(stopping):
+        try:
+            stack.start()
+            if args.no_gateway:
+                say("gateway: not configured yet (--no-gateway)")
+            else:
+                say("gateway: not configured yet")
+            stack.summary()
+            code = stack.watch(args.exit_after)
+        except StopRequestedError:
+            say("interrupted: stopping")
+            code = 130
+        except UpError as exc:
+            print(f"wealist up: {exc}", file=sys.stderr, flush=True)
+            code = 1
+        finally:
+            stopped_cleanly = stack.stop()
+    if code == 0 and not stopped_cleanly:
+        return 1
+    return code

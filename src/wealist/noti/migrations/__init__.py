@@ -1,0 +1,1 @@
+"""Forward-only migrations of noti_db (NNNN_description.sql)."""

@@ -1,0 +1,1 @@
+"""Forward-only migrations of ops_db (NNNN_description.sql)."""

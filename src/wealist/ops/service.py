@@ -1,0 +1,16 @@
+"""The ops service as data: what ``wealist serve ops`` runs."""
+
+from __future__ import annotations
+
+from wealist.core.spec import ServiceSpec
+
+__all__ = ("SERVICE",)
+
+SERVICE = ServiceSpec(
+    name="ops",
+    port=8005,
+    summary="admin API: portal users, audit log, app config, monitoring summaries",
+    routes="wealist.ops.api:ROUTES",
+    database="ops_db",
+    health_prefixes=("", "/api"),
+)

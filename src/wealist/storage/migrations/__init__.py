@@ -1,0 +1,1 @@
+"""Forward-only migrations of storage_db (NNNN_description.sql)."""

@@ -1,0 +1,1 @@
+"""Forward-only migrations of user_db (NNNN_description.sql)."""

@@ -1,0 +1,1 @@
+"""Named SQL blocks of the user service."""

@@ -1,0 +1,1 @@
+"""Forward-only migrations of video_db (NNNN_description.sql)."""
