@@ -14,9 +14,11 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from redis.asyncio import Redis
 
 from tests.core.test_errors import error_of
 from tests.plugins.harness import TokenIssuer
+from wealist.contracts.keys import REVOCATIONS_LOADED, revoked_session
 from wealist.core.security import JwksKeySet, bearer_token
 from wealist.devstack.servers import free_port
 from wealist.services import SERVICES
@@ -127,6 +129,34 @@ async def test_revoked_jti_is_refused(
         r = await client.get("/probe/me", headers=headers)
         assert r.status_code == 401
         assert r.json()["code"] == "AUTH006"
+
+
+async def test_a_revoked_session_refuses_every_token_issued_under_it(
+    app_client, issuer: TokenIssuer, redis: Redis
+) -> None:
+    sid = str(uuid.uuid4())
+    first, second, other = issuer.token(sid=sid), issuer.token(sid=sid), issuer.token()
+    async with app_client("board", routes=PROBE) as client:
+        await redis.set(revoked_session(sid), "1", ex=60)
+        for token, status in ((first, 401), (second, 401), (other, 200)):
+            r = await client.get("/probe/me", headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == status
+
+
+async def test_fails_closed_until_auth_has_loaded_the_revocation_list(
+    app_client, issuer: TokenIssuer, redis: Redis
+) -> None:
+    """After Redis lost its data (FLUSHALL, restart without persistence) nothing is accepted."""
+    headers = {"Authorization": f"Bearer {issuer.token()}"}
+    async with app_client("board", routes=PROBE) as client:
+        await redis.delete(REVOCATIONS_LOADED)
+        try:
+            r = await client.get("/probe/me", headers=headers)
+            assert r.status_code == 401
+            assert error_of("board", r.json())[0] == "UNAUTHORIZED"
+        finally:
+            await redis.set(REVOCATIONS_LOADED, "1")
+        assert (await client.get("/probe/me", headers=headers)).status_code == 200
 
 
 @pytest.mark.parametrize("service", ["board", "auth"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from wealist.core.settings import CoreSettings, SettingsError, load_settings
@@ -66,3 +67,24 @@ def test_postgres_url_is_repointed_per_service_database() -> None:
         settings.database_url_for("video_db")
         == "postgresql://app:pw@10.0.0.5:6432/video_db?sslmode=require"
     )
+
+
+class Provider(msgspec.Struct, frozen=True):
+    issuer: str
+    client_id: str
+
+
+class WithMappings(CoreSettings, frozen=True, kw_only=True):
+    providers: dict[str, Provider] = msgspec.field(default_factory=dict)
+
+
+def test_mapping_settings_are_json_objects() -> None:
+    env = {
+        "WEALIST_PROVIDERS": '{"kakao": {"issuer": "https://kauth.kakao.com", "client_id": "c"}}'
+    }
+    settings = load_settings(WithMappings, "auth", environ=env)
+    assert settings.providers == {"kakao": Provider("https://kauth.kakao.com", "c")}
+    with pytest.raises(SettingsError, match=r"^WEALIST_PROVIDERS: not valid JSON"):
+        load_settings(WithMappings, "auth", environ={"WEALIST_PROVIDERS": "kakao=x"})
+    with pytest.raises(SettingsError, match=r"^WEALIST_PROVIDERS: "):
+        load_settings(WithMappings, "auth", environ={"WEALIST_PROVIDERS": '{"k": {"issuer": 1}}'})

@@ -42,9 +42,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from psycopg import sql as pgsql
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
-from wealist.contracts.keys import revoked_jti
+from wealist.contracts.keys import REVOCATIONS_LOADED, revoked_jti
 from wealist.core.app import build_app, build_stack_app
 from wealist.core.context import service_migrations
 from wealist.core.db.migrate import migrate
@@ -205,6 +206,14 @@ class SigningKey:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
 
+    @property
+    def private_pem(self) -> str:
+        return self.private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+
     def jwk(self) -> dict[str, str]:
         numbers = self.private.public_key().public_numbers()
         return {
@@ -316,6 +325,10 @@ class Environment:
     redis_url: str
     databases: dict[str, str]
     jwks_url: str
+    # The auth service signs with the test issuer's key, so the tokens it issues verify in
+    # every other service through the issuer's JWKS endpoint.
+    auth_key_pem: str = ""
+    auth_key_id: str = ""
 
     def settings(self, name: str, **overrides: Any) -> CoreSettings:
         service = spec(name)
@@ -331,6 +344,12 @@ class Environment:
             "db_pool_min": 1,
             "db_pool_max": 5,
         }
+        if name == "auth":
+            base.update(
+                jwt_private_key=self.auth_key_pem,
+                jwt_key_id=self.auth_key_id,
+                cookie_secure=False,
+            )
         base.update(overrides)
         return service.settings(**base)  # type: ignore[arg-type]
 
@@ -346,6 +365,8 @@ class Environment:
                 "WEALIST_INTERNAL_API_KEY": INTERNAL_KEY,
                 "WEALIST_LOG_FORMAT": "json",
                 "WEALIST_LOG_LEVEL": "warning",
+                "WEALIST_AUTH_JWT_PRIVATE_KEY": self.auth_key_pem,
+                "WEALIST_AUTH_JWT_KEY_ID": self.auth_key_id,
             }
         )
         for service, url in self.databases.items():
@@ -354,11 +375,21 @@ class Environment:
         return env
 
 
+def mark_revocations_loaded(redis_url: str) -> None:
+    """What the auth service does at start: without it every service refuses every token."""
+    with SyncRedis.from_url(redis_url) as client:
+        client.set(REVOCATIONS_LOADED, "1")
+
+
 @pytest.fixture(scope="session")
 def environment(
     pg_url: str, redis_url: str, service_databases: dict[str, str], issuer: TokenIssuer
 ) -> Environment:
-    return Environment(pg_url, redis_url, service_databases, issuer.jwks_url)
+    mark_revocations_loaded(redis_url)
+    key = issuer.keys[0]
+    return Environment(
+        pg_url, redis_url, service_databases, issuer.jwks_url, key.private_pem, key.kid
+    )
 
 
 @asynccontextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from wealist.auth.settings import AuthSettings
 from wealist.core.spec import ServiceSpec
 
 __all__ = ("SERVICE",)
@@ -10,7 +11,9 @@ SERVICE = ServiceSpec(
     name="auth",
     port=8080,
     summary="tokens, JWKS, OAuth2/OIDC login, password accounts, sessions",
-    routes="wealist.auth.api:ROUTES",
+    routes="wealist.auth.api:routes",
+    settings=AuthSettings,
     database="auth_db",
+    hooks=("wealist.auth.hooks:auth_runtime",),
     health_prefixes=("",),
 )

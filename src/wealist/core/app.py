@@ -117,9 +117,14 @@ async def provide_internal_caller(request: Request[Any, Any, Any], ctx: Ctx) -> 
 
 
 def service_router(ctx: ServiceContext) -> Router:
-    """A service's routes with its context, envelope and name attached."""
-    handlers: list[ControllerRouterHandler] = (
-        list(import_string(ctx.spec.routes)) if ctx.spec.routes else []
+    """A service's routes with its context, envelope and name attached.
+
+    ``spec.routes`` names a list of handlers, or a function of the settings returning one
+    (for routes that exist only when a setting enables them).
+    """
+    found = import_string(ctx.spec.routes) if ctx.spec.routes else []
+    handlers: list[ControllerRouterHandler] = list(
+        found(ctx.settings) if callable(found) else found
     )
 
     def provide_ctx() -> ServiceContext:

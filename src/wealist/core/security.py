@@ -2,8 +2,9 @@
 
 RS256 only. Keys come from the auth service's JWKS, cached by ``kid``; an unknown ``kid``
 triggers at most one refetch per interval. ``iss``, ``exp`` and ``type == "access"`` are
-checked, and a revoked ``jti`` is rejected through Redis. When revocation cannot be
-checked the token is refused (fail closed): a logged-out token must never work again.
+checked, and a revoked ``jti`` or session (``sid``) is rejected through Redis. When
+revocation cannot be checked (Redis down, or emptied and not yet reloaded by auth) the
+token is refused (fail closed): a logged-out token must never work again.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from jwt.algorithms import RSAAlgorithm
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from wealist.contracts.keys import revoked_jti
+from wealist.contracts.keys import REVOCATIONS_LOADED, revoked_jti, revoked_session
 from wealist.core.errors import TokenReason, TokenRejected
 
 __all__ = (
@@ -32,6 +33,7 @@ __all__ = (
     "Principal",
     "RedisRevocations",
     "RevocationList",
+    "RevocationsNotLoadedError",
     "StaticKeySet",
     "TokenVerifier",
     "bearer_token",
@@ -41,6 +43,7 @@ log = structlog.get_logger("wealist.security")
 
 ALGORITHM = "RS256"
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "sub", "jti"]
+MAX_TOKEN_BYTES = 8192
 
 
 class Principal(msgspec.Struct, frozen=True, gc=False):
@@ -50,6 +53,7 @@ class Principal(msgspec.Struct, frozen=True, gc=False):
     jti: str
     expires_at: int
     email: str | None = None
+    session_id: str | None = None  # the refresh family the token was issued under
 
 
 class KeySet(Protocol):
@@ -57,9 +61,13 @@ class KeySet(Protocol):
 
 
 class RevocationList(Protocol):
-    async def is_revoked(self, jti: str) -> bool:
-        """True if revoked; raises when the answer cannot be had."""
+    async def is_revoked(self, principal: Principal) -> bool:
+        """True if the token or its session is revoked; raises when that cannot be known."""
         ...
+
+
+class RevocationsNotLoadedError(RuntimeError):
+    """The revocation list is not loaded (Redis lost it): nothing can be accepted."""
 
 
 class StaticKeySet:
@@ -77,24 +85,36 @@ class JwksKeySet:
 
     A miss refetches the document, at most once per ``refetch_interval`` seconds (a failed
     fetch may be retried after one second), so a flood of made-up ``kid`` values cannot
-    turn into a flood of requests to the auth service.
+    turn into a flood of requests to the auth service. The document is also refetched
+    once it is ``max_age`` old, so a key the auth service retired stops verifying; if that
+    fetch fails the cached keys stay in use.
     """
 
-    def __init__(self, url: str, client: httpx.AsyncClient, refetch_interval: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        client: httpx.AsyncClient,
+        refetch_interval: float = 30.0,
+        max_age: float = 300.0,
+    ) -> None:
         self.url = url
         self._client = client
         self._interval = refetch_interval
+        self._max_age = max_age
         self._keys: dict[str, RSAPublicKey] = {}
         self._next_fetch = 0.0
+        self._stale_at = 0.0
         self._lock = asyncio.Lock()
         self.fetches = 0
 
     async def get(self, kid: str) -> RSAPublicKey | None:
         key = self._keys.get(kid)
-        if key is not None:
-            return key
+        if key is not None and (time.monotonic() < self._stale_at or self._lock.locked()):
+            return key  # fresh, or being refreshed by another request: do not wait for it
         async with self._lock:
-            if kid not in self._keys and time.monotonic() >= self._next_fetch:
+            now = time.monotonic()
+            due = kid not in self._keys or now >= self._stale_at
+            if due and now >= self._next_fetch:
                 await self._refresh()
         return self._keys.get(kid)
 
@@ -110,6 +130,7 @@ class JwksKeySet:
             return
         self._keys = parse_jwks(document)
         self._next_fetch = time.monotonic() + self._interval
+        self._stale_at = time.monotonic() + self._max_age
 
 
 def parse_jwks(document: Any) -> dict[str, RSAPublicKey]:
@@ -130,13 +151,22 @@ def parse_jwks(document: Any) -> dict[str, RSAPublicKey]:
 
 
 class RedisRevocations:
-    """Revoked ``jti`` values written by the auth service; errors propagate (fail closed)."""
+    """Revocations written by the auth service; errors propagate (fail closed).
+
+    One round trip: the "loaded" marker, the token's ``jti`` and its session.
+    """
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
-    async def is_revoked(self, jti: str) -> bool:
-        return bool(await self._redis.exists(revoked_jti(jti)))
+    async def is_revoked(self, principal: Principal) -> bool:
+        keys = [REVOCATIONS_LOADED, revoked_jti(principal.jti)]
+        if principal.session_id:
+            keys.append(revoked_session(principal.session_id))
+        loaded, *revoked = await self._redis.mget(keys)
+        if loaded is None:
+            raise RevocationsNotLoadedError
+        return any(value is not None for value in revoked)
 
 
 class TokenVerifier:
@@ -167,8 +197,8 @@ class TokenVerifier:
             principal = await self._verify_signed(token)
             self._remember(token, principal)
         try:
-            revoked = await self._revocations.is_revoked(principal.jti)
-        except (RedisError, OSError, TimeoutError) as exc:
+            revoked = await self._revocations.is_revoked(principal)
+        except (RedisError, OSError, TimeoutError, RevocationsNotLoadedError) as exc:
             log.warning("security.revocation_unavailable", error=type(exc).__name__)
             raise TokenRejected(TokenReason.UNVERIFIABLE) from exc
         if revoked:
@@ -181,6 +211,23 @@ class TokenVerifier:
             self._verified.popitem(last=False)
 
     async def _verify_signed(self, token: str) -> Principal:
+        claims = await self.claims(token, "access")
+        email, sid = claims.get("email"), claims.get("sid")
+        return Principal(
+            user_id=claims["sub"],
+            jti=claims["jti"],
+            expires_at=int(claims["exp"]),
+            email=email if isinstance(email, str) else None,
+            session_id=sid if isinstance(sid, str) and sid else None,
+        )
+
+    async def claims(self, token: str, token_type: str) -> dict[str, Any]:
+        """The claims of a token of ``token_type`` whose signature, ``iss`` and ``exp`` hold.
+
+        Revocation is not checked here; ``sub`` is a UUID and ``jti`` a non-empty string.
+        """
+        if len(token) > MAX_TOKEN_BYTES:
+            raise TokenRejected(TokenReason.MALFORMED)
         try:
             header = jwt.get_unverified_header(token)
         except jwt.DecodeError as exc:
@@ -190,22 +237,16 @@ class TokenVerifier:
         if any(h in header for h in ("jku", "x5u", "jwk")):
             raise TokenRejected(TokenReason.UNSUPPORTED)  # keys come only from our JWKS
         kid = header.get("kid")
-        key = await self._keys.get(kid) if isinstance(kid, str) and kid else None
+        key = await self._keys.get(kid) if isinstance(kid, str) and 0 < len(kid) <= 256 else None
         if key is None:
             raise TokenRejected(TokenReason.INVALID)
         claims = self._decode(token, key)
-        if claims.get("type") != "access":
+        if claims.get("type") != token_type:
             raise TokenRejected(TokenReason.INVALID)
         sub, jti = claims.get("sub"), claims.get("jti")
         if not isinstance(sub, str) or not _is_uuid(sub) or not isinstance(jti, str) or not jti:
             raise TokenRejected(TokenReason.INVALID)
-        email = claims.get("email")
-        return Principal(
-            user_id=sub,
-            jti=jti,
-            expires_at=int(claims["exp"]),
-            email=email if isinstance(email, str) else None,
-        )
+        return claims
 
     def _decode(self, token: str, key: RSAPublicKey) -> dict[str, Any]:
         try:

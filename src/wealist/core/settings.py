@@ -3,7 +3,8 @@
 Every field of a settings struct is read from ``WEALIST_<SERVICE>_<FIELD>`` first, then from
 ``WEALIST_<FIELD>``; either may instead name a file with ``..._FILE`` (Kubernetes/Docker
 secrets), whose content is used with the trailing newline removed. Values are converted
-with msgspec's lax mode, list fields split on commas, and a bad value raises
+with msgspec's lax mode, list fields split on commas, mapping fields are JSON objects, and
+a bad value raises
 :class:`SettingsError` naming the variable that holds it.
 """
 
@@ -113,6 +114,12 @@ def _is_sequence(tp: object) -> bool:
     return origin in (list, tuple, frozenset, set)
 
 
+def _is_mapping(tp: object) -> bool:
+    return typing.get_origin(tp) is dict or (
+        isinstance(tp, type) and issubclass(tp, msgspec.Struct)
+    )
+
+
 def load_settings(
     cls: type[S],
     service: str | None = None,
@@ -136,6 +143,11 @@ def load_settings(
         source[field.name] = name
         if _is_sequence(hints[field.name]):
             raw[field.name] = [item.strip() for item in value.split(",") if item.strip()]
+        elif _is_mapping(hints[field.name]):
+            try:
+                raw[field.name] = msgspec.json.decode(value)
+            except msgspec.DecodeError as exc:
+                raise SettingsError(f"{name}: not valid JSON ({exc})") from exc
         else:
             raw[field.name] = value
     for key, override in overrides.items():

@@ -18,7 +18,8 @@ class ServiceSpec:
             metrics namespace ``board_service``.
         port: default port of ``wealist serve <name>``.
         summary: one line for ``wealist routes`` and the OpenAPI title.
-        routes: import path of the list of route handlers (``wealist.board.api:ROUTES``).
+        routes: import path of the list of route handlers (``wealist.board.api:ROUTES``), or
+            of a function of the settings that returns one.
         settings: the settings struct (a :class:`CoreSettings` subclass).
         database: name of the service's own database (``board_db``), or None.
         outbox: the database also holds the shared outbox/inbox tables.

@@ -1,0 +1,67 @@
+"""Settings of the auth service (``WEALIST_AUTH_*``), on top of the shared ones."""
+
+from __future__ import annotations
+
+import msgspec
+
+from wealist.core.settings import CoreSettings
+
+__all__ = ("AuthSettings", "OidcProviderSettings")
+
+
+class OidcProviderSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """One OpenID Connect provider, found through ``{issuer}/.well-known/openid-configuration``."""
+
+    issuer: str
+    client_id: str
+    client_secret: str = ""
+    scopes: str = "openid email profile"
+
+
+class AuthSettings(CoreSettings, frozen=True, kw_only=True):
+    # Signing keys: PEM text, or a file through ``..._FILE``. The previous key stays in the
+    # JWKS so tokens it signed keep verifying until they expire; the next key is published
+    # ahead of use so every verifier knows it before the first token it signs.
+    jwt_private_key: str = ""
+    jwt_key_id: str = "wealist-auth-key-1"
+    jwt_previous_public_key: str = ""
+    jwt_previous_key_id: str = ""
+    jwt_next_public_key: str = ""
+    jwt_next_key_id: str = ""
+
+    access_token_ttl_s: int = 900
+    refresh_token_ttl_s: int = 7 * 24 * 3600
+    session_max_age_s: int = 30 * 24 * 3600  # absolute: rotation never extends a family
+    public_url: str = "http://127.0.0.1:8080"  # how clients reach this service
+
+    # OIDC login. Google is configured by its client id; other providers by issuer URL
+    # (JSON: {"kakao": {"issuer": "https://kauth.kakao.com", "client_id": "..."}}).
+    google_client_id: str = ""
+    google_client_secret: str = ""
+    google_issuer: str = "https://accounts.google.com"
+    oidc_providers: dict[str, OidcProviderSettings] = msgspec.field(default_factory=dict)
+    # The callback URL registered at the providers (a constant, as RFC 9700 asks).
+    oauth_callback_url: str = "http://127.0.0.1:8080/oauth2/callback/{provider}"
+    # Frontend pages a login may return to, compared exactly (no prefix matching).
+    oauth_redirect_allowlist: list[str] = msgspec.field(
+        default_factory=lambda: ["http://localhost:3000/oauth/callback"]
+    )
+    oauth_default_redirect: str = "http://localhost:3000/oauth/callback"
+    oauth_failure_redirect: str = "http://localhost:3000/login"
+    # "fragment" keeps tokens out of server logs, history sync and Referer headers;
+    # "query" is what the original frontend reads (?accessToken=&refreshToken=&userId=).
+    oauth_return_mode: str = "fragment"
+    oauth_state_ttl_s: int = 600
+    cookie_secure: bool = True
+
+    # Password login throttling (Redis): attempts per client IP per minute, and the
+    # failures an account absorbs before an exponential delay (capped) sets in.
+    login_ip_limit_per_min: int = 10
+    signup_ip_limit_per_min: int = 5
+    login_account_free_failures: int = 5
+    login_account_max_delay_s: int = 900
+    trusted_proxies: list[str] = msgspec.field(default_factory=lambda: ["127.0.0.1", "::1"])
+
+    # POST /api/test/token mints tokens for any user id: load tests only, never production.
+    test_auth_enabled: bool = False
+    user_service_url: str = "http://127.0.0.1:8081"
