@@ -6,9 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 import jwt
+import pytest
+from redis.asyncio import Redis
 
 from tests.auth.conftest import Client, bearer, signup
-from tests.core.probe import ROUTES as _probe  # noqa: F401  (the probe module must import)
+from tests.core.realtime.waiting import eventually
+from wealist.contracts.keys import REVOCATIONS_LOADED
+from wealist.core.settings import SettingsError
 
 PROBE = "tests.core.probe:ROUTES"
 
@@ -146,3 +150,39 @@ async def test_jwks_and_discovery(auth: Client) -> None:
     assert config["issuer"] == "wealist-auth-service"
     assert config["jwks_uri"].endswith("/.well-known/jwks.json")
     assert "userinfo_endpoint" not in config  # the original advertised one that did not exist
+
+
+async def test_revocations_survive_redis_losing_them(
+    auth: Client, app_client: Callable[..., Any], redis: Redis
+) -> None:
+    """T20: Redis emptied (FLUSHALL, restart without persistence): nothing revoked comes back."""
+    logged_out, rotated, live = await signup(auth), await signup(auth), await signup(auth)
+    await auth.post("/api/auth/logout", headers=bearer(logged_out["accessToken"]))
+    second = (await refresh(auth, rotated["refreshToken"])).json()
+    await refresh(auth, rotated["refreshToken"])  # reuse: the family is revoked
+
+    lost = [key async for key in redis.scan_iter("auth:*")]
+    await redis.delete(*lost)  # everything auth kept in Redis, the "loaded" marker included
+    async with app_client("board", routes=PROBE) as board:
+        # until auth has written the list back, nothing is accepted (fail closed) ...
+        r = await board.get("/probe/me", headers=bearer(live["accessToken"]))
+        assert r.status_code == 401
+        await eventually(lambda: redis.exists(REVOCATIONS_LOADED), equals=1)
+        # ... then only what was never revoked
+        for pair, status in ((logged_out, 401), (second, 401), (live, 200)):
+            r = await board.get("/probe/me", headers=bearer(pair["accessToken"]))
+            assert r.status_code == status
+    assert (await refresh(auth, second["refreshToken"])).status_code == 401
+
+
+async def test_test_tokens_exist_only_when_enabled_and_never_in_production(
+    auth: Client, open_auth: Callable[..., Any]
+) -> None:
+    assert (await auth.post("/api/test/token", json={})).status_code == 404
+    async with open_auth(test_auth_enabled=True) as enabled:
+        r = await enabled.post("/api/test/token", json={"email": "load@example.com"})
+        assert r.status_code == 200 and set(r.json()) == {"accessToken", "refreshToken", "userId"}
+        assert (await enabled.get("/api/test/status")).json()["testAuthEnabled"] is True
+    with pytest.raises(SettingsError, match="TEST_AUTH_ENABLED"):
+        async with open_auth(test_auth_enabled=True, profile="production"):
+            pass

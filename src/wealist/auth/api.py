@@ -170,9 +170,10 @@ async def oauth_callback(
         binding=request.cookies.get(BINDING_COOKIE),
         user_agent=_ua(request),
     )
-    gone = Cookie(key=BINDING_COOKIE, value="", max_age=0, path="/", httponly=True)
+    # The binding cookie is left to expire: clearing it on a forged callback would let an
+    # attacker break the real login that is still under way in this browser.
     headers = {**NO_STORE, "Referrer-Policy": "no-referrer"}
-    return Redirect(url, status_code=302, cookies=[gone], headers=headers)
+    return Redirect(url, status_code=302, headers=headers)
 
 
 @get("/ready", cache=False, include_in_schema=False)
