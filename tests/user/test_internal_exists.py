@@ -45,7 +45,15 @@ async def test_exists_is_true_only_for_active_users(
         assert await exists(user_id) == {"exists": False}
 
 
-@pytest.mark.parametrize("bad", ["nope", "1234", f"{uuid.uuid4()}0", "{" + str(uuid.uuid4()) + "}"])
+BAD_IDS = [
+    "nope",
+    "1234",
+    "6f1c2a4e-9b7d-4c1e-8f2a-3d5b7c9e1f200",
+    "{6f1c2a4e-9b7d-4c1e-8f2a-3d5b7c9e1f20}",
+]
+
+
+@pytest.mark.parametrize("bad", BAD_IDS)
 async def test_a_malformed_id_is_400(app_client: Any, bad: str) -> None:
     async with app_client("user") as client:
         response = await client.get(f"/api/internal/users/{bad}/exists", headers=KEY)
