@@ -119,3 +119,22 @@ async def test_migrate_creates_missing_service_databases(
     async with await psycopg.AsyncConnection.connect(with_database(pg_url, "video_db")) as conn:
         cur = await conn.execute("SELECT count(*) FROM wealist_migrations")
         assert (await cur.fetchone()) == (1,)
+
+
+def test_keygen_prints_a_key_the_auth_service_accepts() -> None:
+    from wealist.auth.keys import load_keyring
+    from wealist.auth.settings import AuthSettings
+
+    result = wealist("keygen")
+    assert result.returncode == 0, result.stderr
+    ring = load_keyring(AuthSettings(jwt_private_key=result.stdout))
+    assert ring.private.key_size == 2048 and list(ring.public) == ["wealist-auth-key-1"]
+
+
+def test_auth_refuses_to_start_without_a_signing_key() -> None:
+    from wealist.auth.keys import load_keyring
+    from wealist.auth.settings import AuthSettings
+    from wealist.core.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="wealist keygen"):
+        load_keyring(AuthSettings())

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from wealist.services import SERVICES
 
@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     openapi = sub.add_parser("openapi", help="print a service's OpenAPI document as JSON")
     _service_arg(openapi, allow_all=False)
 
+    sub.add_parser("keygen", help="print a new RSA signing key (PEM) for the auth service")
+
     up = sub.add_parser(
         "up", help="run the whole stack locally (embedded Postgres/Redis if none given)"
     )
@@ -62,12 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    commands = {
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "serve": _serve,
         "migrate": lambda a: asyncio.run(_migrate(a.service)),
         "routes": lambda a: _routes(a.service),
         "openapi": lambda a: _openapi(a.service),
         "up": _up,
+        "keygen": lambda a: _keygen(),
     }
     try:
         result: int = commands[args.command](args)
@@ -88,6 +91,13 @@ def _is_user_error(exc: Exception) -> bool:
     from wealist.core.settings import SettingsError
 
     return isinstance(exc, SettingsError | MigrationError | OperationalError | OSError)
+
+
+def _keygen() -> int:
+    from wealist.devstack.prepare import private_key_pem
+
+    sys.stdout.write(private_key_pem().decode())
+    return 0
 
 
 def _up(args: argparse.Namespace) -> int:

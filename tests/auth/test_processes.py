@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -122,3 +123,21 @@ async def test_no_token_password_or_code_reaches_the_logs(
     for secret in secrets:
         assert secret not in logs
     assert "eyJ" not in logs  # nothing shaped like a JWT at all
+
+
+@pytest.mark.slow
+async def test_concurrent_refreshes_with_one_token_succeed_at_most_once(
+    service_process: Callable[..., Any],
+) -> None:
+    """The atomic claim (T23): two refreshes racing with the same token, many times over."""
+    auth = await service_process("auth", env={"WEALIST_AUTH_TEST_AUTH_ENABLED": "true"})
+    async with httpx.AsyncClient(base_url=auth.url) as client:
+        for _ in range(100):
+            pair = (await client.post("/api/test/token", json={})).json()
+            body = {"refreshToken": pair["refreshToken"]}
+            first, second = await asyncio.gather(
+                client.post("/api/auth/refresh", json=body),
+                client.post("/api/auth/refresh", json=body),
+            )
+            statuses = sorted([first.status_code, second.status_code])
+            assert statuses in ([200, 401], [401, 401]), statuses

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPubl
 from wealist.auth.settings import AuthSettings
 from wealist.core.settings import SettingsError
 
-__all__ = ("KeyRing", "generate_private_pem", "load_keyring")
+__all__ = ("KeyRing", "load_keyring")
 
 MIN_KEY_BITS = 2048
 
@@ -91,15 +91,3 @@ def load_keyring(settings: AuthSettings) -> KeyRing:
             )
         public[kid] = _public(pem, variable)
     return KeyRing(settings.jwt_key_id, private, public)
-
-
-def generate_private_pem(bits: int = 2048) -> str:
-    """A fresh PKCS#8 RSA private key (``wealist keygen``, and ``wealist up`` on first run)."""
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()

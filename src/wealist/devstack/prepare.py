@@ -40,6 +40,7 @@ __all__ = (
     "ensure_jwt_key",
     "make_traversable",
     "port_free",
+    "private_key_pem",
     "say",
 )
 
@@ -103,18 +104,23 @@ def choose_port(preferred: int, taken: set[int]) -> int:
     return port
 
 
+def private_key_pem() -> bytes:
+    """A new RSA 2048 private key, PKCS#8 PEM: the auth service's signing key."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
 def ensure_jwt_key(path: Path) -> bool:
     """Create an RSA 2048 private key (PEM, mode 0600) unless one exists; True if created."""
     if path.exists():
         path.chmod(0o600)
         return False
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
+    pem = private_key_pem()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(pem)
