@@ -6,9 +6,10 @@ get back wire structs or an :class:`~wealist.core.errors.AppError`.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -228,12 +229,19 @@ def _normalized(email: str) -> str:
     return email.strip().lower()
 
 
-async def _budget(check: Awaitable[int]) -> None:
-    """Await a throttle check; refuse when over budget or when Redis cannot say."""
+@contextlib.contextmanager
+def _redis_required() -> Iterator[None]:
+    """Sign-in state (throttles, OAuth state) lives in Redis: without it, refuse with 503."""
     try:
-        wait = await check
+        yield
     except (RedisError, OSError) as exc:
         raise ServiceUnavailable("Sign-in is temporarily unavailable, try again shortly") from exc
+
+
+async def _budget(check: Awaitable[int]) -> None:
+    """Await a throttle check; refuse when over budget or when Redis cannot say."""
+    with _redis_required():
+        wait = await check
     if wait:
         raise TooManyRequests(
             "Too many attempts, try again later", headers={"Retry-After": str(wait)}
@@ -268,10 +276,8 @@ async def do_login(
         account = await store.get_password_account(conn, email)
     ok, rehash = await verify_password(account.password_hash if account else None, password)
     if not ok or account is None:
-        try:
+        with _redis_required():
             await auth.throttle.failed(email)
-        except (RedisError, OSError) as exc:
-            raise ServiceUnavailable("Sign-in is temporarily unavailable") from exc
         log.info("auth.login_failed", client_ip=client_ip)
         raise InvalidCredentials
     try:
@@ -301,13 +307,12 @@ async def do_oauth_start(auth: Auth, provider: str, redirect: str | None, bindin
     target = check_redirect(auth, redirect)
     try:
         found = auth.oidc.provider(provider)
-        return await auth.oidc.start(found, target, binding)
+        with _redis_required():
+            return await auth.oidc.start(found, target, binding)
     except OidcError as exc:
         if exc.reason == "unknown_provider":
             raise NotFound("Unknown login provider") from exc
         raise ServiceUnavailable("The login provider cannot be reached") from exc
-    except (RedisError, OSError) as exc:
-        raise ServiceUnavailable("Sign-in is temporarily unavailable") from exc
 
 
 def _failure(auth: Auth, reason: str) -> str:
