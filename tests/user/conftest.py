@@ -10,8 +10,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.plugins.harness import Environment
-from tests.user.support import Db
+from tests.plugins.harness import Environment, TokenIssuer
+from tests.user.support import Db, World, build_world
 
 
 @pytest.fixture
@@ -29,3 +29,10 @@ async def db(environment: Environment) -> AsyncIterator[Db]:
         environment.databases["user"], autocommit=True
     ) as conn:
         yield conn
+
+
+@pytest.fixture
+async def world(client: AsyncTestClient[Litestar], issuer: TokenIssuer) -> World:
+    """Workspace A with its owner, an admin and a member; workspace B with its owner and
+    an admin; a signed-in outsider."""
+    return await build_world(client, issuer)

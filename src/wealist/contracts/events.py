@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import msgspec
 
-__all__ = ("EventEnvelope",)
+__all__ = (
+    "NOTIFICATION_REQUESTED",
+    "WORKSPACE_DELETED",
+    "WORKSPACE_MEMBER_REMOVED",
+    "EventEnvelope",
+    "NotificationRequested",
+    "WorkspaceDeleted",
+    "WorkspaceMemberRemoved",
+)
 
 
 class EventEnvelope(msgspec.Struct, frozen=True, kw_only=True):
@@ -18,3 +26,42 @@ class EventEnvelope(msgspec.Struct, frozen=True, kw_only=True):
     type: str
     occurred_at: str
     payload: msgspec.Raw = msgspec.Raw(b"{}")
+
+
+# --- event types and payloads -----------------------------------------------------------
+
+NOTIFICATION_REQUESTED = "notification.requested"
+WORKSPACE_DELETED = "workspace.deleted"
+WORKSPACE_MEMBER_REMOVED = "workspace.member_removed"
+
+
+class NotificationRequested(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
+    """Ask the noti service to notify ``target_user_id`` (contract 7.1 NotificationEvent).
+
+    The noti service creates the notification once per event id.
+    """
+
+    type: str  # a notification type of contract 7.1, e.g. WORKSPACE_INVITED
+    actor_id: str
+    target_user_id: str
+    workspace_id: str
+    resource_type: str  # task | comment | workspace | project | board
+    resource_id: str
+    resource_name: str | None = None
+    metadata: dict[str, str] | None = None
+
+
+class WorkspaceDeleted(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
+    """A workspace was deleted: its projects, chats, drives and rooms go with it."""
+
+    workspace_id: str
+    deleted_by: str
+    member_ids: list[str]  # the members it had, for consumers that track people
+
+
+class WorkspaceMemberRemoved(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
+    """A user stopped being a member (removed, or left): revoke what the membership gave."""
+
+    workspace_id: str
+    user_id: str
+    removed_by: str

@@ -13,6 +13,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import msgspec
+import psycopg
 import structlog
 from litestar import Litestar, MediaType, Request, Response, Router, get
 from litestar.config.cors import CORSConfig
@@ -25,7 +26,7 @@ from litestar.types import ControllerRouterHandler
 
 from wealist.core.context import Runtime, ServiceContext, import_string
 from wealist.core.deps import Ctx, InternalCall
-from wealist.core.errors import AppError, ValidationFailed, envelope, error_for_status
+from wealist.core.errors import AppError, Conflict, ValidationFailed, envelope, error_for_status
 from wealist.core.errors import Envelope as EnvelopeRenderer
 from wealist.core.health import health_routes
 from wealist.core.internal import INTERNAL_KEY_HEADER, check_internal_key
@@ -77,13 +78,21 @@ def to_app_error(exc: Exception) -> AppError:
     if isinstance(exc, msgspec.ValidationError):
         return ValidationFailed(str(exc))
     if isinstance(exc, HTTPException):
-        if exc.status_code == 400:  # the framework could not parse the request
-            return ValidationFailed(exc.detail or None)
-        message = exc.detail if exc.status_code < 500 else None
-        error = error_for_status(exc.status_code, message)
-        error.headers = dict(exc.headers or {})
-        return error
+        return _from_http(exc)
+    if isinstance(exc, psycopg.errors.UniqueViolation):
+        # A race the action's own checks could not see (two requests inserting the same
+        # thing at once): the database kept one, the other caller hears it conflicts.
+        return Conflict("conflicts with a concurrent change; reload and retry")
     return AppError()
+
+
+def _from_http(exc: HTTPException) -> AppError:
+    if exc.status_code == 400:  # the framework could not parse the request
+        return ValidationFailed(exc.detail or None)
+    message = exc.detail if exc.status_code < 500 else None
+    error = error_for_status(exc.status_code, message)
+    error.headers = dict(exc.headers or {})
+    return error
 
 
 def _validation_message(exc: ValidationException) -> str:

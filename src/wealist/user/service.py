@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wealist.core.spec import ServiceSpec
+from wealist.user.settings import UserSettings
 
 __all__ = ("SERVICE",)
 
@@ -11,7 +12,10 @@ SERVICE = ServiceSpec(
     port=8081,
     summary="users, workspaces, members, join requests, per-workspace profiles",
     routes="wealist.user.api:ROUTES",
+    settings=UserSettings,
     database="user_db",
     outbox=True,
+    # blobs=True,
+    hooks=("wealist.user.hooks:user_runtime",),
     health_prefixes=("", "/api"),
 )

@@ -22,3 +22,64 @@ RETURNING u.id, u.id = %(id)s AS created, u.is_active AND u.deleted_at IS NULL A
 SELECT EXISTS (
     SELECT 1 FROM users WHERE id = %(id)s AND is_active AND deleted_at IS NULL
 )
+
+-- name: get_user
+-- One user that is not soft-deleted; primary key lookup.
+SELECT id, email, name, google_id, provider, is_active, created_at, updated_at, deleted_at
+FROM users WHERE id = %(id)s AND deleted_at IS NULL
+
+-- name: get_user_any
+-- One user, soft-deleted or not (restore answers with it).
+SELECT id, email, name, google_id, provider, is_active, created_at, updated_at, deleted_at
+FROM users WHERE id = %(id)s
+
+-- name: get_user_seen_by
+-- The user, if the viewer is that user or shares an active workspace with them: nobody
+-- can read the email of a stranger by guessing an id.
+SELECT u.id, u.email, u.name, u.google_id, u.provider, u.is_active, u.created_at,
+       u.updated_at, u.deleted_at
+FROM users u
+WHERE u.id = %(id)s AND u.deleted_at IS NULL
+  AND (u.id = %(viewer)s OR EXISTS (
+        SELECT 1
+        FROM workspace_members theirs
+        JOIN workspace_members mine
+          ON mine.workspace_id = theirs.workspace_id AND mine.user_id = %(viewer)s
+             AND mine.is_active
+        JOIN workspaces w ON w.id = theirs.workspace_id AND w.is_active
+        WHERE theirs.user_id = u.id AND theirs.is_active))
+
+-- name: find_active_user_by_email
+SELECT id, email, name FROM users
+WHERE lower(email) = lower(%(email)s) AND is_active AND deleted_at IS NULL
+
+-- name: insert_user
+-- A new user; no row when the email is taken (case-insensitively).
+INSERT INTO users (id, email, google_id, provider)
+VALUES (%(id)s, %(email)s, %(google_id)s, %(provider)s)
+ON CONFLICT ((lower(email))) DO NOTHING
+RETURNING id, email, name, google_id, provider, is_active, created_at, updated_at, deleted_at
+
+-- name: update_user
+-- Name (when given) and deactivation of a user that is not soft-deleted.
+UPDATE users SET
+    name = coalesce(%(name)s, name),
+    is_active = coalesce(%(is_active)s, is_active),
+    updated_at = now()
+WHERE id = %(id)s AND deleted_at IS NULL
+RETURNING id, email, name, google_id, provider, is_active, created_at, updated_at, deleted_at
+
+-- name: soft_delete_user
+UPDATE users SET is_active = false, deleted_at = now(), updated_at = now()
+WHERE id = %(id)s AND deleted_at IS NULL
+
+-- name: restore_user
+UPDATE users SET is_active = true, deleted_at = NULL, updated_at = now()
+WHERE id = %(id)s
+RETURNING id, email, name, google_id, provider, is_active, created_at, updated_at, deleted_at
+
+-- name: lock_user
+-- Serialises the workspace creations of one user (its "default" choice reads then writes).
+SELECT id, email, name FROM users
+WHERE id = %(id)s AND is_active AND deleted_at IS NULL
+FOR UPDATE

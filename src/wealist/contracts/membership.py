@@ -1,0 +1,64 @@
+"""Workspace membership as other services see it: the internal API's reply and the cache.
+
+The user service owns memberships. ``GET /api/internal/workspaces/{ws}/members/{user}``
+answers with :class:`Membership` and stores the same bytes under
+:func:`membership_key`; every change writes the new answer there after commit. Readers
+(board, chat, storage, video) read the key first and call the API only on a miss, so the
+common case costs one Redis GET and no HTTP round trip.
+
+``version`` grows with every change of one (workspace, user) membership; the cache keeps
+the highest version it has seen (:data:`SET_IF_NEWER`), so a slow writer holding an older
+answer can never overwrite a newer one.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+__all__ = (
+    "CACHE_TTL_S",
+    "SET_IF_NEWER",
+    "Membership",
+    "Role",
+    "membership_key",
+)
+
+Role = Literal["OWNER", "ADMIN", "MEMBER"]
+
+# Bounds how long a cached answer can outlive a change whose cache write was lost
+# (Redis briefly unreachable right after the commit).
+CACHE_TTL_S = 120
+
+
+class Membership(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
+    """Whether ``user_id`` is an active member of the active workspace ``workspace_id``."""
+
+    workspace_id: str
+    user_id: str
+    is_member: bool
+    role: Role | None = None  # None when not a member
+    version: int = 0  # 0: never a member
+
+
+def membership_key(workspace_id: str, user_id: str) -> str:
+    return f"user:member:{workspace_id}:{user_id}"
+
+
+# KEYS[1] = the key; ARGV = encoded Membership, its version, TTL seconds.
+# Writes unless the cached answer is at least as new. Returns 1 when written.
+SET_IF_NEWER = """
+local current = redis.call('GET', KEYS[1])
+if current then
+    local ok, decoded = pcall(cjson.decode, current)
+    if ok and type(decoded) == 'table' then
+        local cached = tonumber(decoded['version'] or -1) or -1
+        if cached >= tonumber(ARGV[2]) then
+            return 0
+        end
+    end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1
+"""
