@@ -21,6 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from wealist.core.blobs import BlobStore, S3BlobStore
 from wealist.core.db import Database
 from wealist.core.db.migrate import Migration, discover, migrate, verify
 from wealist.core.internal import InternalClient
@@ -135,6 +136,7 @@ class ServiceContext:
         if spec.realtime:
             self.broker = runtime.broker(settings.redis_url)
             self.hub = Hub(self.broker, queue_size=settings.ws_queue_size)
+        self.blobs: BlobStore | None = None  # opened by lifespan when configured
         self.state: dict[str, Any] = {}
 
     @property
@@ -161,12 +163,23 @@ class ServiceContext:
             await verify(db.url, migrations)
         await db.open(wait=False)
 
+    async def _open_blobs(self, stack: AsyncExitStack) -> None:
+        if not self.settings.s3_bucket:
+            self.log.info("blobs.not_configured", hint="set WEALIST_S3_BUCKET to allow uploads")
+            return
+        store = S3BlobStore(self.settings)
+        await store.open()
+        stack.push_async_callback(store.close)
+        self.blobs = store
+
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             if self.db is not None:
                 await self._prepare_database(self.db)
                 stack.push_async_callback(self.db.close)
+            if self.spec.blobs:
+                await self._open_blobs(stack)
             if self.broker is not None:
                 await self.broker.start()
             if self.hub is not None:

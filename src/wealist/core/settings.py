@@ -63,6 +63,15 @@ class CoreSettings(msgspec.Struct, frozen=True, kw_only=True):
     )
     max_body_bytes: int = 1_048_576
 
+    # Blob storage (one bucket, key prefix per service). No bucket: uploads are refused.
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_endpoint: str = ""  # internal endpoint (MinIO, moto); empty: AWS
+    s3_public_endpoint: str = ""  # the host presigned URLs are signed for; default: internal
+    s3_access_key: str = ""  # empty: the default AWS credential chain (IAM role)
+    s3_secret_key: str = ""
+    s3_create_bucket: bool = False  # create the bucket at start (dev and tests)
+
     ws_heartbeat_s: float = 25.0
     ws_max_frame_bytes: int = 65_536
     ws_queue_size: int = 256

@@ -24,6 +24,7 @@ class ServiceSpec:
         database: name of the service's own database (``board_db``), or None.
         outbox: the database also holds the shared outbox/inbox tables.
         realtime: the service serves WebSocket or SSE and needs the broker and hub.
+        blobs: the service stores files; ``ctx.blobs`` is its store when S3 is configured.
         health_prefixes: extra bases the health routes are mounted under (contract 2.6).
         hooks: import paths of ``async def hook(ctx) -> AsyncIterator[None]`` lifespans.
     """
@@ -36,6 +37,7 @@ class ServiceSpec:
     database: str | None = None
     outbox: bool = False
     realtime: bool = False
+    blobs: bool = False
     health_prefixes: tuple[str, ...] = ("",)
     hooks: tuple[str, ...] = field(default_factory=tuple)
 

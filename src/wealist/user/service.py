@@ -15,7 +15,7 @@ SERVICE = ServiceSpec(
     settings=UserSettings,
     database="user_db",
     outbox=True,
-    # blobs=True,
+    blobs=True,
     hooks=("wealist.user.hooks:user_runtime",),
     health_prefixes=("", "/api"),
 )

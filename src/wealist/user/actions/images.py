@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 from uuid import UUID
 
+from wealist.core.blobs import BlobStore
 from wealist.core.context import ServiceContext
 from wealist.core.errors import (
     BadRequest,
@@ -33,9 +33,6 @@ from wealist.user.schemas import (
     SaveAttachment,
 )
 from wealist.user.settings import UserSettings
-
-if TYPE_CHECKING:
-    from wealist.core.blobs import BlobStore
 
 __all__ = ("do_confirm_image", "do_presign_image", "do_purge_attachments", "do_save_attachment")
 
