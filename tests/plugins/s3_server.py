@@ -116,7 +116,7 @@ def check_signature(environ: Environ, now: float | None = None) -> tuple[str, st
         return ("AccessDenied", "X-Amz-Date is malformed")
     if signed.expires is not None and issued.timestamp() + signed.expires < (now or time.time()):
         return ("AccessDenied", "Request has expired")
-    date, region, service, _ = (scope.split("/") + ["", "", "", ""])[:4]
+    date, region, service, _ = [*scope.split("/"), "", "", "", ""][:4]
     raw_path = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ["PATH_INFO"]
     canonical = "\n".join(
         [
