@@ -64,4 +64,3 @@ class AuthSettings(CoreSettings, frozen=True, kw_only=True):
 
     # POST /api/test/token mints tokens for any user id: load tests only, never production.
     test_auth_enabled: bool = False
-    user_service_url: str = "http://127.0.0.1:8081"

@@ -56,9 +56,13 @@ def exception_handler(render: EnvelopeRenderer) -> Any:
 
     def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         error = to_app_error(exc)
-        if error.status >= 500:
+        if not isinstance(exc, AppError):
             log.error(
                 "http.unhandled_error", exc_info=exc, route=request.scope.get("path_template")
+            )
+        elif error.status >= 500:  # an expected outage (503): no stack trace, just the code
+            log.warning(
+                "http.service_error", code=error.code, route=request.scope.get("path_template")
             )
         body = render(error, request_id_of(request.scope))
         if error.details is not None:

@@ -25,6 +25,7 @@ from wealist.core.blobs import BlobStore, S3BlobStore
 from wealist.core.db import Database
 from wealist.core.db.migrate import Migration, discover, migrate, verify
 from wealist.core.internal import InternalClient
+from wealist.core.membership import MembershipClient
 from wealist.core.metrics import Metrics, ServiceMetrics
 from wealist.core.realtime.broker import RedisBroker
 from wealist.core.realtime.hub import Hub
@@ -131,6 +132,7 @@ class ServiceContext:
         self.internal = InternalClient(
             runtime.http, settings.internal_api_key, timeout=settings.internal_timeout_s
         )
+        self.membership = MembershipClient(self.redis, self.internal, settings.user_service_url)
         self.broker: RedisBroker | None = None
         self.hub: Hub | None = None
         if spec.realtime:

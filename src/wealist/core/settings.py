@@ -57,6 +57,7 @@ class CoreSettings(msgspec.Struct, frozen=True, kw_only=True):
 
     internal_api_key: str = ""
     internal_timeout_s: float = 5.0
+    user_service_url: str = "http://127.0.0.1:8081"  # membership answers (core.membership)
 
     cors_origins: list[str] = msgspec.field(
         default_factory=lambda: ["http://localhost:3000", "http://localhost:5173"]

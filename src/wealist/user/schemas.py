@@ -114,6 +114,12 @@ def _description(value: str | None) -> str | None:
     return value
 
 
+def _workspace_name(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return clean_text(value, "workspaceName", limit=WORKSPACE_NAME_MAX)
+
+
 def _image_url(value: str | None) -> str | None:
     """An http(s) URL, or "" (clear the image), or None (keep it)."""
     if value is None or value == "":
@@ -196,10 +202,7 @@ class UpdateWorkspace(msgspec.Struct, rename="camel", kw_only=True):
     need_approved: bool | None = None
 
     def __post_init__(self) -> None:
-        if self.workspace_name is not None:
-            self.workspace_name = clean_text(
-                self.workspace_name, "workspaceName", limit=WORKSPACE_NAME_MAX
-            )
+        self.workspace_name = _workspace_name(self.workspace_name)
         self.workspace_description = _description(self.workspace_description)
 
 
@@ -211,10 +214,7 @@ class UpdateSettings(msgspec.Struct, rename="camel", kw_only=True):
     only_owner_can_invite: bool | None = None
 
     def __post_init__(self) -> None:
-        if self.workspace_name is not None:
-            self.workspace_name = clean_text(
-                self.workspace_name, "workspaceName", limit=WORKSPACE_NAME_MAX
-            )
+        self.workspace_name = _workspace_name(self.workspace_name)
         self.workspace_description = _description(self.workspace_description)
 
 
