@@ -61,8 +61,14 @@ async def test_members_list_for_members(client: Client, world: World) -> None:
 
 async def test_members_list_pages_with_a_cursor(client: Client, world: World) -> None:
     path = f"/api/workspaces/{world.a}/members"
-    first = await client.get(path, params={"limit": 2}, headers=world.member.headers)
+    first = await client.get(
+        path,
+        params={"limit": 2},
+        headers=world.member.bearer(Origin="http://localhost:5173"),
+    )
     cursor = first.headers["x-next-cursor"]
+    exposed = first.headers["access-control-expose-headers"].lower()
+    assert "x-next-cursor" in exposed  # the browser may read it
     second = await client.get(
         path, params={"limit": 2, "cursor": cursor}, headers=world.member.headers
     )

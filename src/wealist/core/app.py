@@ -164,7 +164,7 @@ def _cors(settings: CoreSettings) -> CORSConfig:
         allow_credentials=True,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=CORS_HEADERS,
-        expose_headers=["X-Request-ID"],
+        expose_headers=["X-Request-ID", "X-Next-Cursor"],  # X-Next-Cursor: keyset pages
         max_age=86400,
     )
 
