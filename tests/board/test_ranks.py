@@ -88,7 +88,7 @@ def test_ten_thousand_inserts_at_one_spot_stay_bounded(spot: str) -> None:
         column.insert(position, card)
     column.check()
     expected = {
-        "front": list(range(9_999, -1, -1)) + [-1, -2],
+        "front": [*range(9_999, -1, -1), -1, -2],
         "back": [-1, -2, *range(10_000)],
         "after-first": [-1, *range(9_999, -1, -1), -2],
     }[spot]
