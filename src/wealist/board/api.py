@@ -1,9 +1,99 @@
-"""HTTP routes of the board service (thin: parse, call one action, shape the reply)."""
+"""HTTP routes of the board service (thin: parse, call one action, shape the reply).
+
+Every reply is ``{data, requestId}`` (contract 5), errors ``{error, requestId}``.
+"""
 
 from __future__ import annotations
 
+from litestar import delete, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.types import ControllerRouterHandler
+
+from wealist.board import actions
+from wealist.board.actions import caller_id, parse_uuid
+from wealist.board.schemas import (
+    CreateProject,
+    MessageOut,
+    ProjectList,
+    ProjectMemberOut,
+    ProjectOut,
+    UpdateProject,
+)
+from wealist.core.deps import Caller, Ctx
+from wealist.core.envelopes import Data, reply
 
 __all__ = ("ROUTES",)
 
-ROUTES: list[ControllerRouterHandler] = []
+# Path parameters keep the contract's camelCase names.
+# ruff: noqa: N803
+
+
+@post("/api/projects", status_code=201)
+async def create_project(
+    ctx: Ctx, caller: Caller, data: JSONBody[CreateProject]
+) -> Data[ProjectOut]:
+    """A project in one of the caller's workspaces; they become its OWNER."""
+    return reply(await actions.do_create_project(ctx, caller_id(caller), data))
+
+
+@get("/api/projects")
+async def list_projects(ctx: Ctx, caller: Caller, workspaceId: FromQuery[str]) -> Data[ProjectList]:
+    workspace = parse_uuid(workspaceId, "workspaceId")
+    return reply(await actions.list_projects(ctx, caller_id(caller), workspace))
+
+
+@get("/api/projects/workspace/{workspaceId:str}")
+async def workspace_projects(
+    ctx: Ctx, caller: Caller, workspaceId: FromPath[str]
+) -> Data[list[ProjectOut]]:
+    workspace = parse_uuid(workspaceId, "workspaceId")
+    listed = await actions.list_projects(ctx, caller_id(caller), workspace)
+    return reply(listed.projects)
+
+
+@get("/api/projects/workspace/{workspaceId:str}/default")
+async def default_project(ctx: Ctx, caller: Caller, workspaceId: FromPath[str]) -> Data[ProjectOut]:
+    workspace = parse_uuid(workspaceId, "workspaceId")
+    return reply(await actions.get_default_project(ctx, caller_id(caller), workspace))
+
+
+@get("/api/projects/{projectId:str}")
+async def get_project(ctx: Ctx, caller: Caller, projectId: FromPath[str]) -> Data[ProjectOut]:
+    project = parse_uuid(projectId, "projectId")
+    return reply(await actions.get_project(ctx, caller_id(caller), project))
+
+
+@put("/api/projects/{projectId:str}")
+async def update_project(
+    ctx: Ctx, caller: Caller, projectId: FromPath[str], data: JSONBody[UpdateProject]
+) -> Data[ProjectOut]:
+    """Change a project (its OWNER only)."""
+    project = parse_uuid(projectId, "projectId")
+    return reply(await actions.do_update_project(ctx, caller_id(caller), project, data))
+
+
+@delete("/api/projects/{projectId:str}", status_code=200)
+async def delete_project(ctx: Ctx, caller: Caller, projectId: FromPath[str]) -> Data[MessageOut]:
+    """Delete a project and everything in it (its OWNER only)."""
+    await actions.do_delete_project(ctx, caller_id(caller), parse_uuid(projectId, "projectId"))
+    return reply(MessageOut("project deleted"))
+
+
+@get("/api/projects/{projectId:str}/members")
+async def project_members(
+    ctx: Ctx, caller: Caller, projectId: FromPath[str]
+) -> Data[list[ProjectMemberOut]]:
+    project = parse_uuid(projectId, "projectId")
+    return reply(await actions.list_project_members(ctx, caller_id(caller), project))
+
+
+ROUTES: list[ControllerRouterHandler] = [
+    create_project,
+    list_projects,
+    workspace_projects,
+    default_project,
+    get_project,
+    update_project,
+    delete_project,
+    project_members,
+]
