@@ -5,15 +5,21 @@ Every reply is ``{data, requestId}`` (contract 5), errors ``{error, requestId}``
 
 from __future__ import annotations
 
+import msgspec
 from litestar import delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.types import ControllerRouterHandler
 
-from wealist.board import actions
-from wealist.board.actions import caller_id, parse_uuid
+from wealist.board.actions import boards
+from wealist.board.actions import projects as actions
+from wealist.board.actions.common import caller_id, parse_uuid
 from wealist.board.schemas import (
+    BoardOut,
+    CreateBoard,
     CreateProject,
     MessageOut,
+    MoveBoard,
+    MoveOut,
     ProjectList,
     ProjectMemberOut,
     ProjectOut,
@@ -21,6 +27,7 @@ from wealist.board.schemas import (
 )
 from wealist.core.deps import Caller, Ctx
 from wealist.core.envelopes import Data, reply
+from wealist.core.errors import ValidationFailed
 
 __all__ = ("ROUTES",)
 
@@ -87,6 +94,74 @@ async def project_members(
     return reply(await actions.list_project_members(ctx, caller_id(caller), project))
 
 
+# --- boards -----------------------------------------------------------------------------
+
+_FILTER = msgspec.json.Decoder(dict[str, str])
+
+
+def _custom_fields(raw: str | None) -> dict[str, str]:
+    """The ``customFields`` filter: a JSON object of field type -> option value."""
+    if not raw:
+        return {}
+    try:
+        return _FILTER.decode(raw)
+    except msgspec.DecodeError:
+        raise ValidationFailed("customFields must be a JSON object of strings") from None
+
+
+@post("/api/boards", status_code=201)
+async def create_board(ctx: Ctx, caller: Caller, data: JSONBody[CreateBoard]) -> Data[BoardOut]:
+    """A task in a project the caller is a member of."""
+    return reply(await boards.do_create_board(ctx, caller_id(caller), data))
+
+
+@get("/api/boards")
+async def list_boards(
+    ctx: Ctx,
+    caller: Caller,
+    projectId: FromQuery[str],
+    customFields: FromQuery[str | None] = None,
+) -> Data[list[BoardOut]]:
+    """The project's boards in column order, then rank; ``customFields`` filters."""
+    project = parse_uuid(projectId, "projectId")
+    found = await boards.list_boards(ctx, caller_id(caller), project, _custom_fields(customFields))
+    return reply(found)
+
+
+@get("/api/boards/project/{projectId:str}")
+async def project_boards(
+    ctx: Ctx,
+    caller: Caller,
+    projectId: FromPath[str],
+    customFields: FromQuery[str | None] = None,
+) -> Data[list[BoardOut]]:
+    project = parse_uuid(projectId, "projectId")
+    found = await boards.list_boards(ctx, caller_id(caller), project, _custom_fields(customFields))
+    return reply(found)
+
+
+@get("/api/boards/{boardId:str}")
+async def get_board(ctx: Ctx, caller: Caller, boardId: FromPath[str]) -> Data[BoardOut]:
+    board = parse_uuid(boardId, "boardId")
+    return reply(await boards.get_board(ctx, caller_id(caller), board))
+
+
+@put("/api/boards/{boardId:str}/move")
+async def move_board(
+    ctx: Ctx, caller: Caller, boardId: FromPath[str], data: JSONBody[MoveBoard]
+) -> Data[MoveOut]:
+    """Into a column, optionally right after ``afterBoardId`` or before ``beforeBoardId``."""
+    board = parse_uuid(boardId, "boardId")
+    return reply(await boards.do_move_board(ctx, caller_id(caller), board, data))
+
+
+@delete("/api/boards/{boardId:str}", status_code=200)
+async def delete_board(ctx: Ctx, caller: Caller, boardId: FromPath[str]) -> Data[None]:
+    """Delete a board (its author, or a project OWNER or ADMIN)."""
+    await boards.do_delete_board(ctx, caller_id(caller), parse_uuid(boardId, "boardId"))
+    return reply(None)
+
+
 ROUTES: list[ControllerRouterHandler] = [
     create_project,
     list_projects,
@@ -96,4 +171,10 @@ ROUTES: list[ControllerRouterHandler] = [
     update_project,
     delete_project,
     project_members,
+    create_board,
+    list_boards,
+    project_boards,
+    get_board,
+    move_board,
+    delete_board,
 ]

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-__all__ = ("ProjectMemberRow", "ProjectRow", "SeatRow")
+__all__ = ("BoardRow", "OptionRow", "ProjectMemberRow", "ProjectRow", "SeatRow")
 
 
 class ProjectRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -35,3 +35,25 @@ class ProjectMemberRow(msgspec.Struct, frozen=True):
     user_id: UUID
     role_name: str
     joined_at: datetime
+
+
+class OptionRow(msgspec.Struct, frozen=True):
+    field_type: str
+    value: str
+
+
+class BoardRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    project_id: UUID
+    workspace_id: UUID
+    author_id: UUID
+    assignee_id: UUID | None
+    title: str
+    content: str
+    custom_fields: str  # JSON text: decoded once, into the reply's struct
+    rank: str
+    start_date: datetime | None
+    due_date: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    participant_ids: list[UUID]

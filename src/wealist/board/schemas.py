@@ -113,3 +113,83 @@ class ProjectMemberOut(msgspec.Struct, rename="camel", kw_only=True):
 
 class MessageOut(msgspec.Struct, frozen=True):
     message: str
+
+
+# --- boards -----------------------------------------------------------------------------
+
+FIELD_TYPES = frozenset({"stage", "importance", "role"})
+TITLE_MAX = 200
+CONTENT_MAX = 5000
+PARTICIPANTS_MAX = 50
+
+
+def _fields(value: dict[str, str]) -> dict[str, str]:
+    unknown = set(value) - FIELD_TYPES
+    if unknown:
+        raise ValueError(f"unknown custom field {min(unknown)!r}")
+    return value
+
+
+class CreateBoard(msgspec.Struct, rename="camel", kw_only=True):
+    project_id: UUID
+    title: str
+    content: str = ""
+    custom_fields: dict[str, str] = msgspec.field(default_factory=dict)
+    assignee_id: UUID | None = None
+    start_date: datetime | None = None
+    due_date: datetime | None = None
+    participants: list[UUID] = msgspec.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.title = self.title.strip()
+        if not 1 <= len(self.title) <= TITLE_MAX:
+            raise ValueError(f"title must be 1 to {TITLE_MAX} characters")
+        if _CONTROL.search(self.title):
+            raise ValueError("title contains control characters")
+        if len(self.content) > CONTENT_MAX:
+            raise ValueError(f"content is longer than {CONTENT_MAX} characters")
+        self.custom_fields = _fields(self.custom_fields)
+        check_dates(self.start_date, self.due_date)
+        self.participants = list(dict.fromkeys(self.participants))  # deduplicated, in order
+        if len(self.participants) > PARTICIPANTS_MAX:
+            raise ValueError(f"at most {PARTICIPANTS_MAX} participants")
+
+
+class MoveBoard(msgspec.Struct, rename="camel", kw_only=True):
+    """``PUT /api/boards/{id}/move``: into a group (column), optionally next to a card:
+    ``afterBoardId`` (placed right after it) or ``beforeBoardId`` (right before it).
+    Without either the card goes to the end of the group."""
+
+    project_id: UUID
+    group_by_field_name: str
+    new_field_value: str
+    before_board_id: UUID | None = None
+    after_board_id: UUID | None = None
+
+    def __post_init__(self) -> None:
+        if self.group_by_field_name not in FIELD_TYPES:
+            raise ValueError("groupByFieldName must be stage, importance or role")
+
+
+class BoardOut(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
+    board_id: UUID
+    project_id: UUID
+    workspace_id: UUID
+    author_id: UUID
+    title: str
+    content: str
+    custom_fields: dict[str, str]
+    participant_ids: list[UUID]
+    attachments: list[AttachmentRef]
+    rank: str  # additive: the card's place in its column (byte order)
+    created_at: datetime
+    updated_at: datetime
+    assignee_id: UUID | None = None
+    start_date: datetime | None = None
+    due_date: datetime | None = None
+
+
+class MoveOut(msgspec.Struct, rename="camel", kw_only=True):
+    board_id: UUID
+    new_field_value: str
+    message: str

@@ -6,7 +6,9 @@ import functools
 from datetime import datetime
 from uuid import UUID
 
-from wealist.board.rows import ProjectMemberRow, ProjectRow, SeatRow
+from psycopg.types.json import Jsonb
+
+from wealist.board.rows import BoardRow, OptionRow, ProjectMemberRow, ProjectRow, SeatRow
 from wealist.core.db import Conn, Queries, load_queries
 
 
@@ -87,3 +89,101 @@ async def delete_project(conn: Conn, project_id: UUID) -> bool:
 async def project_members(conn: Conn, project_id: UUID) -> list[ProjectMemberRow]:
     params = {"id": project_id}
     return await conn.fetch_all(queries().project_members, params, ProjectMemberRow)
+
+
+# --- boards -----------------------------------------------------------------------------
+
+
+async def lock_project(conn: Conn, project_id: UUID, user: UUID) -> SeatRow | None:
+    return await conn.fetch_one(queries().lock_project, {"id": project_id, "user": user}, SeatRow)
+
+
+async def option_values(conn: Conn, project_id: UUID) -> list[OptionRow]:
+    return await conn.fetch_all(queries().option_values, {"project": project_id}, OptionRow)
+
+
+async def last_rank_in_group(
+    conn: Conn, project_id: UUID, field: str, value: str, exclude: UUID
+) -> str | None:
+    params = {"project": project_id, "field": field, "value": value, "exclude": exclude}
+    found = await conn.fetch_val(queries().last_rank_in_group, params)
+    return None if found is None else str(found)
+
+
+async def rank_after(conn: Conn, project_id: UUID, rank: str, exclude: UUID) -> str | None:
+    params = {"project": project_id, "rank": rank, "exclude": exclude}
+    found = await conn.fetch_val(queries().rank_after, params)
+    return None if found is None else str(found)
+
+
+async def rank_before(conn: Conn, project_id: UUID, rank: str, exclude: UUID) -> str | None:
+    params = {"project": project_id, "rank": rank, "exclude": exclude}
+    found = await conn.fetch_val(queries().rank_before, params)
+    return None if found is None else str(found)
+
+
+async def board_rank(conn: Conn, project_id: UUID, board_id: UUID) -> str | None:
+    params = {"id": board_id, "project": project_id}
+    found = await conn.fetch_val(queries().board_rank, params)
+    return None if found is None else str(found)
+
+
+async def project_ranks(conn: Conn, project_id: UUID) -> list[UUID]:
+    return await conn.fetch_column(queries().project_ranks, {"project": project_id})
+
+
+async def renumber(conn: Conn, ids: list[UUID], ranks: list[str]) -> None:
+    await conn.execute(queries().renumber, {"ids": ids, "ranks": ranks})
+
+
+async def insert_board(
+    conn: Conn,
+    *,
+    board_id: UUID,
+    project_id: UUID,
+    author: UUID,
+    assignee: UUID | None,
+    title: str,
+    content: str,
+    custom_fields: Jsonb,
+    rank: str,
+    start: datetime | None,
+    due: datetime | None,
+) -> None:
+    params = {
+        "id": board_id,
+        "project": project_id,
+        "author": author,
+        "assignee": assignee,
+        "title": title,
+        "content": content,
+        "custom_fields": custom_fields,
+        "rank": rank,
+        "start": start,
+        "due": due,
+    }
+    await conn.execute(queries().insert_board, params)
+
+
+async def add_participants(conn: Conn, board_id: UUID, users: list[UUID]) -> None:
+    await conn.execute(queries().add_participants, {"board": board_id, "users": users})
+
+
+async def board_view(conn: Conn, board_id: UUID) -> BoardRow | None:
+    return await conn.fetch_one(queries().board_view, {"id": board_id}, BoardRow)
+
+
+async def list_boards(conn: Conn, project_id: UUID, filter_: Jsonb) -> list[BoardRow]:
+    params = {"project": project_id, "filter": filter_}
+    return await conn.fetch_all(queries().list_boards, params, BoardRow)
+
+
+async def move_board(
+    conn: Conn, project_id: UUID, board_id: UUID, *, field: str, value: str, rank: str
+) -> bool:
+    params = {"id": board_id, "project": project_id, "field": field, "value": value, "rank": rank}
+    return await conn.execute(queries().move_board, params) == 1
+
+
+async def delete_board(conn: Conn, board_id: UUID) -> bool:
+    return await conn.execute(queries().delete_board, {"id": board_id}) == 1

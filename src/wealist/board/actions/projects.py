@@ -1,9 +1,4 @@
-"""The board service's logic: ``access_*``/``check_*``/``do_*``/``notify_*``, framework-free.
-
-Access policy (as the user service's): whoever is not an active member of the project's
-workspace gets 404 for it and everything in it; a workspace member whose project role
-does not allow an action gets 403.
-"""
+"""Projects: create (with the default field options), list, read, change, delete."""
 
 from __future__ import annotations
 
@@ -14,6 +9,7 @@ from uuid import UUID
 import msgspec
 
 from wealist.board import store
+from wealist.board.actions.common import PROJECT_NOT_FOUND, access_project, access_workspace
 from wealist.board.rows import ProjectMemberRow, ProjectRow, SeatRow
 from wealist.board.schemas import (
     CreateProject,
@@ -24,14 +20,9 @@ from wealist.board.schemas import (
     check_dates,
 )
 from wealist.core.context import ServiceContext
-from wealist.core.db import Conn
 from wealist.core.errors import Forbidden, NotFound, ValidationFailed
-from wealist.core.security import Principal
 
 __all__ = (
-    "access_project",
-    "access_workspace",
-    "caller_id",
     "do_create_project",
     "do_delete_project",
     "do_update_project",
@@ -39,41 +30,8 @@ __all__ = (
     "get_project",
     "list_project_members",
     "list_projects",
-    "parse_uuid",
+    "project_out",
 )
-
-PROJECT_NOT_FOUND = "project not found"
-
-
-def parse_uuid(raw: str, field: str) -> UUID:
-    """An id from a path segment or query; 400 when it is not a UUID."""
-    try:
-        return msgspec.convert(raw, UUID)
-    except msgspec.ValidationError:
-        raise ValidationFailed(f"{field} is not a valid UUID") from None
-
-
-def caller_id(caller: Principal) -> UUID:
-    return parse_uuid(caller.user_id, "token subject")
-
-
-async def access_workspace(ctx: ServiceContext, workspace_id: UUID, me: UUID) -> None:
-    """404 unless the caller is an active member of the workspace (cache first)."""
-    membership = await ctx.membership.get(str(workspace_id), str(me))
-    if not membership.is_member:
-        raise NotFound("workspace not found")
-
-
-async def access_project(ctx: ServiceContext, conn: Conn, project_id: UUID, me: UUID) -> SeatRow:
-    """The project with the caller's role: project members, and members of its workspace."""
-    seat = await store.project_by_id(conn, project_id, me)
-    if seat is None:
-        raise NotFound(PROJECT_NOT_FOUND)
-    try:
-        await access_workspace(ctx, seat.workspace_id, me)
-    except NotFound:
-        raise NotFound(PROJECT_NOT_FOUND) from None
-    return seat
 
 
 def project_out(row: ProjectRow) -> ProjectOut:
