@@ -10,46 +10,31 @@ exist); a member whose role does not allow the action gets 403; internal routes 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
 from litestar import Litestar
-from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 
+from tests.plugins.authz import Case, Setup, at, check_case, check_routes_covered
 from tests.plugins.harness import TokenIssuer
-from tests.user.support import Actor, World, build_world, sign_up
+from tests.user.support import World, build_world, sign_up
 
 Client = AsyncTestClient[Litestar]
 ACTORS = ("owner", "admin", "member", "outsider", "other_admin", "anonymous")
-KERNEL_ROUTES = ("/health", "/api/health", "/metrics", "/schema")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 56
 
 
-@dataclass
-class Setup:
-    """What a case needs besides the world (a pending request, an uploaded image...)."""
-
-    values: dict[str, str] = field(default_factory=dict)
-
-
-Prepare = Callable[[Client, World, TokenIssuer], Awaitable[Setup]]
-Request = Callable[[World, Setup], tuple[str, Any, dict[str, str]]]
-
-
-async def nothing(client: Client, world: World, issuer: TokenIssuer) -> Setup:
-    return Setup()
-
-
-async def a_guest(client: Client, world: World, issuer: TokenIssuer) -> Setup:
+async def a_guest(clients: Any, world: World) -> Setup:
+    client, issuer = clients
     guest = await sign_up(client, issuer, "guest")
     return Setup({"email": guest.email})
 
 
-async def a_pending_request(client: Client, world: World, issuer: TokenIssuer) -> Setup:
+async def a_pending_request(clients: Any, world: World) -> Setup:
+    client, issuer = clients
     joiner = await sign_up(client, issuer, "joiner")
     asked = await client.post(
         "/api/workspaces/join-requests", json={"workspaceId": world.a}, headers=joiner.headers
@@ -58,13 +43,15 @@ async def a_pending_request(client: Client, world: World, issuer: TokenIssuer) -
     return Setup({"request": asked.json()["joinRequestId"], "joiner": joiner.user_id})
 
 
-async def member_ids(client: Client, world: World, issuer: TokenIssuer) -> Setup:
+async def member_ids(clients: Any, world: World) -> Setup:
+    client, _ = clients
     listed = await client.get(f"/api/workspaces/{world.a}/members", headers=world.owner.headers)
     by_user = {m["userId"]: m["workspaceMemberId"] for m in listed.json()}
     return Setup({"member": by_user[world.member.user_id]})
 
 
-async def an_uploaded_image(client: Client, world: World, issuer: TokenIssuer) -> Setup:
+async def an_uploaded_image(clients: Any, world: World) -> Setup:
+    client, _ = clients
     presigned = await client.post(
         "/api/profiles/me/image/presigned-url",
         json={"fileName": "me.png", "contentType": "image/png", "fileSize": len(PNG)},
@@ -76,42 +63,6 @@ async def an_uploaded_image(client: Client, world: World, issuer: TokenIssuer) -
         put = await http.put(body["uploadUrl"], content=PNG, headers={"Content-Type": "image/png"})
     assert put.status_code == 200, put.text
     return Setup({"key": body["fileKey"], "attachment": body["attachmentId"]})
-
-
-@dataclass(frozen=True)
-class Case:
-    method: str
-    route: str  # the route's path format, as the app lists it
-    expect: tuple[int, int, int, int, int, int]  # per ACTORS
-    request: Request
-    prepare: Prepare = nothing
-    fresh: bool = False  # a success changes what the next actor would see
-    discloses: bool = False  # a success may name workspace A to an outsider (by design)
-
-    @property
-    def id(self) -> str:
-        return f"{self.method} {self.route}"
-
-
-def at(path: str, body: Any = None, **headers: str) -> Request:
-    """A request to ``path``, formatted with the world and setup values."""
-
-    def build(world: World, setup: Setup) -> tuple[str, Any, dict[str, str]]:
-        values = {
-            "a": world.a,
-            "b": world.b,
-            "owner": world.owner.user_id,
-            "member_user": world.member.user_id,
-            **setup.values,
-        }
-        filled = body(values) if callable(body) else body
-        return (
-            path.format(**values),
-            filled,
-            {k.replace("_", "-"): v.format(**values) for k, v in headers.items()},
-        )
-
-    return build
 
 
 INTERNAL = (401,) * 6
@@ -331,46 +282,16 @@ async def matrix_client(app_client: Callable[..., Any], s3_server: Any) -> Async
         yield opened
 
 
-def served_routes(app: Litestar) -> set[str]:
-    found = set()
-    for route in app.routes:
-        if isinstance(route, HTTPRoute) and not route.path_format.startswith(KERNEL_ROUTES):
-            found |= {f"{m} {route.path_format}" for m in route.methods - {"OPTIONS", "HEAD"}}
-    return found
-
-
 async def test_every_route_has_a_row(matrix_client: Client) -> None:
-    assert served_routes(matrix_client.app) == {case.id for case in CASES}
-
-
-async def run_cell(
-    client: Client, world: World, case: Case, setup: Setup, actor: Actor
-) -> httpx.Response:
-    path, body, headers = case.request(world, setup)
-    return await client.request(case.method, path, json=body, headers={**actor.headers, **headers})
-
-
-def assert_nothing_of_a(world: World, response: httpx.Response) -> None:
-    for secret in (world.a, "Alpha team", world.owner.email, world.member.email):
-        assert secret not in response.text, response.text
+    check_routes_covered(matrix_client.app, CASES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 async def test_matrix(matrix_client: Client, issuer: TokenIssuer, case: Case) -> None:
-    world = await build_world(matrix_client, issuer)
-    setup = await case.prepare(matrix_client, world, issuer)
-    got: dict[str, int] = {}
-    for name in ACTORS:
-        if case.fresh:
-            world = await build_world(matrix_client, issuer)
-            setup = await case.prepare(matrix_client, world, issuer)
-        actor = world.actors()[name]
-        response = await run_cell(matrix_client, world, case, setup, actor)
-        got[name] = response.status_code
-        if name in {"outsider", "other_admin", "anonymous"} and not (
-            case.discloses and response.status_code < 300
-        ):
-            assert_nothing_of_a(world, response)
-        if response.status_code >= 400:
-            assert set(response.json()) >= {"error", "requestId"}, response.text
-    assert got == dict(zip(ACTORS, case.expect, strict=True))
+    await check_case(
+        matrix_client,
+        case,
+        actors=ACTORS,
+        new_world=lambda: build_world(matrix_client, issuer),
+        clients=(matrix_client, issuer),
+    )
