@@ -24,6 +24,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.routes import WebSocketRoute
 from litestar.types import ControllerRouterHandler
 
+from wealist.core.blobs.http import blob_routes
 from wealist.core.context import Runtime, ServiceContext, import_string
 from wealist.core.deps import Ctx, InternalCall
 from wealist.core.errors import AppError, Conflict, ValidationFailed, envelope, error_for_status
@@ -198,6 +199,7 @@ def _assemble(
         route_handlers=[
             *[service_router(ctx) for ctx in contexts],
             *health_routes(contexts, prefixes),
+            *blob_routes(contexts),
             _metrics_route(runtime),
         ],
         lifespan=[lifespan],

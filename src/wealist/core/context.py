@@ -21,7 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from wealist.core.blobs import BlobStore, S3BlobStore
+from wealist.core.blobs import BlobStore, make_blob_store
 from wealist.core.db import Database
 from wealist.core.db.migrate import Migration, discover, migrate, verify
 from wealist.core.internal import InternalClient
@@ -166,10 +166,14 @@ class ServiceContext:
         await db.open(wait=False)
 
     async def _open_blobs(self, stack: AsyncExitStack) -> None:
-        if not self.settings.s3_bucket:
-            self.log.info("blobs.not_configured", hint="set WEALIST_S3_BUCKET to allow uploads")
+        own_url = f"http://{self.settings.host}:{self.settings.port or self.spec.port}"
+        store = make_blob_store(self.settings, own_url)
+        if store is None:
+            self.log.info(
+                "blobs.not_configured",
+                hint="set WEALIST_S3_BUCKET (or WEALIST_BLOB_DIR) to allow uploads",
+            )
             return
-        store = S3BlobStore(self.settings)
         await store.open()
         stack.push_async_callback(store.close)
         self.blobs = store

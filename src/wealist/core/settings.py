@@ -72,6 +72,12 @@ class CoreSettings(msgspec.Struct, frozen=True, kw_only=True):
     s3_access_key: str = ""  # empty: the default AWS credential chain (IAM role)
     s3_secret_key: str = ""
     s3_create_bucket: bool = False  # create the bucket at start (dev and tests)
+    # Or, without a bucket, objects in a local directory (one machine; `wealist up`). Its
+    # URLs are signed with blob_secret (>= 32 bytes, the same in every service sharing
+    # the directory) and served at <blob_public_url>/api/blobs/ (default: the service).
+    blob_dir: str = ""
+    blob_secret: str = ""
+    blob_public_url: str = ""
 
     ws_heartbeat_s: float = 25.0
     ws_max_frame_bytes: int = 65_536

@@ -1,4 +1,4 @@
-"""Blob storage behind one interface; the S3 backend (aioboto3) lives here.
+"""The S3 (or MinIO) blob backend, through aioboto3.
 
 Two clients, as contract 8.7: the internal endpoint answers heads, reads and deletes; the
 public endpoint (what browsers reach) only signs presigned URLs, because a SigV4
@@ -10,57 +10,21 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 import aioboto3
-import msgspec
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from wealist.core.blobs.base import MAX_DOWNLOAD_TTL_S, MAX_UPLOAD_TTL_S, BlobInfo, check_ttl
 from wealist.core.errors import ServiceUnavailable
 from wealist.core.settings import CoreSettings
 
-__all__ = (
-    "MAX_DOWNLOAD_TTL_S",
-    "MAX_UPLOAD_TTL_S",
-    "BlobInfo",
-    "BlobStore",
-    "S3BlobStore",
-)
+__all__ = ("S3BlobStore",)
 
-MAX_UPLOAD_TTL_S = 900
-MAX_DOWNLOAD_TTL_S = 300
 _DELETE_CHUNK = 1000  # DeleteObjects' limit
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
-
-
-class BlobInfo(msgspec.Struct, frozen=True):
-    size: int
-    content_type: str
-
-
-class BlobStore(Protocol):
-    async def presign_upload(
-        self, key: str, *, content_type: str, size: int, expires_s: int
-    ) -> str: ...
-
-    async def presign_download(
-        self,
-        key: str,
-        *,
-        expires_s: int,
-        filename: str | None = None,
-        content_type: str | None = None,
-    ) -> str: ...
-
-    async def head(self, key: str) -> BlobInfo | None: ...
-
-    async def read_prefix(self, key: str, length: int) -> bytes: ...
-
-    async def delete(self, keys: Sequence[str]) -> None: ...
-
-    def public_url(self, key: str) -> str: ...
 
 
 def _unavailable(exc: Exception) -> ServiceUnavailable:
@@ -69,11 +33,6 @@ def _unavailable(exc: Exception) -> ServiceUnavailable:
         f"blob storage is unavailable ({type(exc).__name__}{': ' + detail if detail else ''})",
         code="STORAGE_UNAVAILABLE",
     )
-
-
-def _check_ttl(expires_s: int, limit: int) -> None:
-    if not 1 <= expires_s <= limit:
-        raise ValueError(f"presigned URL lifetime must be 1..{limit} s, not {expires_s}")
 
 
 class S3BlobStore:
@@ -123,7 +82,7 @@ class S3BlobStore:
     async def presign_upload(
         self, key: str, *, content_type: str, size: int, expires_s: int
     ) -> str:
-        _check_ttl(expires_s, MAX_UPLOAD_TTL_S)
+        check_ttl(expires_s, MAX_UPLOAD_TTL_S)
         params = {
             "Bucket": self.bucket,
             "Key": key,
@@ -143,7 +102,7 @@ class S3BlobStore:
         filename: str | None = None,
         content_type: str | None = None,
     ) -> str:
-        _check_ttl(expires_s, MAX_DOWNLOAD_TTL_S)
+        check_ttl(expires_s, MAX_DOWNLOAD_TTL_S)
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
         if filename is not None:
             params["ResponseContentDisposition"] = (
@@ -192,6 +151,18 @@ class S3BlobStore:
                 )
         except (ClientError, BotoCoreError) as exc:
             raise _unavailable(exc) from exc
+
+    async def keys(self, prefix: str) -> list[str]:
+        found: list[str] = []
+        try:
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
+            async for page in pages:
+                found.extend(item["Key"] for item in page.get("Contents", ()))
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable(exc) from exc
+        return found
 
     def public_url(self, key: str) -> str:
         """Contract 8.7: ``{public}/{bucket}/{key}`` with an endpoint, else AWS's URL."""
