@@ -343,6 +343,7 @@ class Environment:
             "log_level": "warning",
             "db_pool_min": 1,
             "db_pool_max": 5,
+            "outbox_relay": False,  # a test that follows events to a consumer turns it on
         }
         if name == "auth":
             base.update(
@@ -367,6 +368,7 @@ class Environment:
                 "WEALIST_LOG_LEVEL": "warning",
                 "WEALIST_AUTH_JWT_PRIVATE_KEY": self.auth_key_pem,
                 "WEALIST_AUTH_JWT_KEY_ID": self.auth_key_id,
+                "WEALIST_OUTBOX_RELAY": "false",
             }
         )
         for service, url in self.databases.items():

@@ -6,9 +6,13 @@ change a field's type. Consumers dedupe by ``id``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 __all__ = (
+    "CONSUMERS",
+    "EVENTS_PATH",
     "NOTIFICATION_REQUESTED",
     "WORKSPACE_DELETED",
     "WORKSPACE_MEMBER_REMOVED",
@@ -35,6 +39,12 @@ WORKSPACE_DELETED = "workspace.deleted"
 WORKSPACE_MEMBER_REMOVED = "workspace.member_removed"
 
 
+# Where a relay delivers events: ``POST <consumer>/api/internal/events`` with the internal
+# key and an :class:`EventEnvelope` body; the consumer answers 2xx once it applied the event
+# (or had applied it before). Only services that apply an event type are listed.
+EVENTS_PATH = "/api/internal/events"
+
+
 class NotificationRequested(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
     """Ask the noti service to notify ``target_user_id`` (contract 7.1 NotificationEvent).
 
@@ -48,7 +58,8 @@ class NotificationRequested(msgspec.Struct, rename="camel", frozen=True, kw_only
     resource_type: str  # task | comment | workspace | project | board
     resource_id: str
     resource_name: str | None = None
-    metadata: dict[str, str] | None = None
+    # Strings, or JSON values where the contract nests them (BOARD_UPDATED's ``changes``).
+    metadata: dict[str, Any] | None = None
 
 
 class WorkspaceDeleted(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
@@ -65,3 +76,11 @@ class WorkspaceMemberRemoved(msgspec.Struct, rename="camel", frozen=True, kw_onl
     workspace_id: str
     user_id: str
     removed_by: str
+
+
+CONSUMERS: dict[str, tuple[str, ...]] = {
+    NOTIFICATION_REQUESTED: ("noti",),
+    WORKSPACE_DELETED: ("board",),
+    WORKSPACE_MEMBER_REMOVED: ("board",),
+}
+"""event type -> the services that apply it (the relay delivers to each)."""

@@ -140,6 +140,10 @@ def service_router(ctx: ServiceContext) -> Router:
     handlers: list[ControllerRouterHandler] = list(
         found(ctx.settings) if callable(found) else found
     )
+    if ctx.spec.event_handlers:
+        from wealist.core.events import events_route
+
+        handlers.append(events_route(import_string(ctx.spec.event_handlers)))
 
     def provide_ctx() -> ServiceContext:
         return ctx

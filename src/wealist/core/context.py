@@ -27,6 +27,7 @@ from wealist.core.db.migrate import Migration, discover, migrate, verify
 from wealist.core.internal import InternalClient
 from wealist.core.membership import MembershipClient
 from wealist.core.metrics import Metrics, ServiceMetrics
+from wealist.core.outbox import OutboxRelay
 from wealist.core.realtime.broker import RedisBroker
 from wealist.core.realtime.hub import Hub
 from wealist.core.security import JwksKeySet, KeySet, RedisRevocations, TokenVerifier
@@ -178,6 +179,11 @@ class ServiceContext:
         stack.push_async_callback(store.close)
         self.blobs = store
 
+    def _relay(self, db: Database) -> OutboxRelay:
+        from wealist.core.events import HttpDelivery  # routes live there; context must not
+
+        return OutboxRelay(db, HttpDelivery(self.internal, self.settings, self.name))
+
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
@@ -190,6 +196,8 @@ class ServiceContext:
                 await self.broker.start()
             if self.hub is not None:
                 stack.push_async_callback(self.hub.close)
+            if self.db is not None and self.spec.outbox and self.settings.outbox_relay:
+                await stack.enter_async_context(self._relay(self.db).running())
             for path in self.spec.hooks:
                 hook: Callable[[ServiceContext], Any] = import_string(path)
                 await stack.enter_async_context(asynccontextmanager(hook)(self))

@@ -25,7 +25,7 @@ import structlog
 from wealist.contracts.events import EventEnvelope
 from wealist.core.db import Conn, Database, Tx
 
-__all__ = ("CHANNEL", "OutboxRelay", "claim_event", "enqueue")
+__all__ = ("CHANNEL", "OutboxRelay", "claim_event", "enqueue", "enqueue_many")
 
 CHANNEL = "wealist_outbox"
 log = structlog.get_logger("wealist.outbox")
@@ -60,6 +60,14 @@ SET attempts = attempts + 1,
 WHERE id = %s
 """
 _PRUNE = "DELETE FROM outbox WHERE delivered_at < now() - make_interval(secs => %s)"
+_ENQUEUE_MANY = """
+WITH events AS (
+    INSERT INTO outbox (event_id, event_type, payload)
+    SELECT * FROM unnest(%s::uuid[], %s::text[], %s::jsonb[])
+    RETURNING id
+)
+SELECT pg_notify('wealist_outbox', '') FROM events LIMIT 1
+"""
 _CLAIM_EVENT = "INSERT INTO inbox (event_id) VALUES (%s) ON CONFLICT DO NOTHING"
 
 
@@ -77,6 +85,17 @@ async def enqueue(tx: Tx, event_type: str, payload: object, *, event_id: str | N
     eid = event_id or str(uuid.uuid4())
     await tx.execute(_ENQUEUE, (eid, event_type, msgspec.json.encode(payload).decode()))
     return eid
+
+
+async def enqueue_many(tx: Tx, events: list[tuple[str, object]]) -> list[str]:
+    """Record several ``(event_type, payload)`` events in one round trip; returns their ids."""
+    if not events:
+        return []
+    ids = [str(uuid.uuid4()) for _ in events]
+    types = [event_type for event_type, _ in events]
+    payloads = [msgspec.json.encode(payload).decode() for _, payload in events]
+    await tx.execute(_ENQUEUE_MANY, (ids, types, payloads))
+    return ids
 
 
 async def claim_event(conn: Conn, event_id: str) -> bool:

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 
+from wealist.contracts.addresses import default_url
+
 __all__ = ("CoreSettings", "SettingsError", "load_settings")
 
 PREFIX = "WEALIST_"
@@ -58,6 +60,9 @@ class CoreSettings(msgspec.Struct, frozen=True, kw_only=True):
     internal_api_key: str = ""
     internal_timeout_s: float = 5.0
     user_service_url: str = "http://127.0.0.1:8081"  # membership answers (core.membership)
+    # Other services' base URLs by name (JSON object); unnamed ones: 127.0.0.1:<default port>.
+    service_urls: dict[str, str] = msgspec.field(default_factory=dict)
+    outbox_relay: bool = True  # deliver this service's outbox events (core.events)
 
     cors_origins: list[str] = msgspec.field(
         default_factory=lambda: ["http://localhost:3000", "http://localhost:5173"]
@@ -87,6 +92,14 @@ class CoreSettings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def is_production(self) -> bool:
         return self.profile.lower() in PRODUCTION_PROFILES
+
+    def service_url(self, service: str) -> str:
+        """Base URL of another wealist service (``service_urls``, else its default port)."""
+        if service in self.service_urls:
+            return self.service_urls[service].rstrip("/")
+        if service == "user":
+            return self.user_service_url.rstrip("/")
+        return default_url(service)
 
     def database_url_for(self, database: str) -> str:
         """The DSN of a service database: the explicit one, else ``postgres_url`` re-pointed."""

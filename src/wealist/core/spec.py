@@ -27,6 +27,8 @@ class ServiceSpec:
         blobs: the service stores files; ``ctx.blobs`` is its store when S3 is configured.
         health_prefixes: extra bases the health routes are mounted under (contract 2.6).
         hooks: import paths of ``async def hook(ctx) -> AsyncIterator[None]`` lifespans.
+        event_handlers: import path of a mapping event type -> handler: the cross-service
+            events this service applies (``POST /api/internal/events``, see core.events).
     """
 
     name: str
@@ -40,6 +42,7 @@ class ServiceSpec:
     blobs: bool = False
     health_prefixes: tuple[str, ...] = ("",)
     hooks: tuple[str, ...] = field(default_factory=tuple)
+    event_handlers: str = ""
 
     @property
     def migrations_package(self) -> str:

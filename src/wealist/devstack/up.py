@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -117,6 +118,11 @@ class Stack:
             "WEALIST_INTERNAL_API_KEY": state.internal_api_key,
             "WEALIST_AUTH_JWT_PRIVATE_KEY_FILE": str(key_path),
             "WEALIST_JWKS_URL": f"http://{HOST}:{ports['auth']}/.well-known/jwks.json",
+            "WEALIST_USER_SERVICE_URL": f"http://{HOST}:{ports['user']}",
+            # how services find each other (outbox events, membership), on the chosen ports
+            "WEALIST_SERVICE_URLS": json.dumps(
+                {name: f"http://{HOST}:{port}" for name, port in ports.items()}
+            ),
         }
         for variable, value in defaults.items():
             if variable not in env and f"{variable}_FILE" not in env:

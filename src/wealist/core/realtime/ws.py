@@ -77,8 +77,14 @@ async def authenticate_socket(
         return None
 
 
+Admit = Callable[[str], Awaitable[list[str]]]
+
+
 async def _writer(
-    socket: WebSocket[Any, Any, Any], subscriber: Subscriber, first: Iterable[str]
+    socket: WebSocket[Any, Any, Any],
+    subscriber: Subscriber,
+    first: Iterable[str],
+    admit: Admit | None,
 ) -> None:
     # One writer per socket: a socket whose peer does not read blocks only here, and its
     # queue then overflows into a 1013 close; sends to other sockets never wait on it.
@@ -88,7 +94,11 @@ async def _writer(
     queue = subscriber.queue
     while True:
         frame = await queue.get()
-        await send({"type": "websocket.send", "bytes": None, "text": frame})
+        if admit is None:
+            await send({"type": "websocket.send", "bytes": None, "text": frame})
+            continue
+        for admitted in await admit(frame):
+            await send({"type": "websocket.send", "bytes": None, "text": admitted})
 
 
 async def _heartbeat(subscriber: Subscriber, every: float, frame: Callable[[], str]) -> None:
@@ -112,6 +122,7 @@ async def run_session(
     heartbeat: Callable[[], str] = _default_heartbeat,
     subscriber: Subscriber | None = None,
     on_joined: Callable[[Subscriber], Awaitable[Iterable[str] | None]] | None = None,
+    admit: Admit | None = None,
 ) -> int:
     """Serve a socket until either side closes; returns the close code.
 
@@ -123,6 +134,10 @@ async def run_session(
     place to replay what a resuming client missed. The frames it returns are sent first,
     by the socket's writer; live events queue up behind them (and count against the
     queue while the replay is being sent).
+
+    ``admit`` (e.g. a :class:`~wealist.core.realtime.sequence.Sequencer`'s) decides, in the
+    socket's writer, what each queued frame becomes: dropped, sent, or sent after the
+    frames missing before it.
     """
     sub = subscriber or hub.subscriber()
     tasks: list[asyncio.Task[Any]] = []
@@ -139,7 +154,7 @@ async def run_session(
         if on_joined is not None:
             first = await on_joined(sub) or ()
         tasks = [
-            asyncio.create_task(_writer(socket, sub, first)),
+            asyncio.create_task(_writer(socket, sub, first, admit)),
             asyncio.create_task(_reader(socket, sub, decoder, handler, limits)),
             asyncio.create_task(sub.closed.wait()),
         ]

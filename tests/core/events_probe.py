@@ -1,0 +1,26 @@
+"""A consumer of cross-service events for the kernel's tests (mounted on a real spec)."""
+
+from __future__ import annotations
+
+from litestar.types import ControllerRouterHandler
+
+from wealist.contracts.events import EventEnvelope
+from wealist.core.context import ServiceContext
+from wealist.core.db import Tx
+from wealist.core.events import events_route
+
+APPLIED: list[str] = []
+
+
+async def record(ctx: ServiceContext, tx: Tx, event: EventEnvelope) -> None:
+    await tx.fetch_val("SELECT 1")  # runs inside the claiming transaction
+    tx.on_commit(lambda: APPLIED.append(event.id))
+
+
+async def explode(ctx: ServiceContext, tx: Tx, event: EventEnvelope) -> None:
+    raise RuntimeError("the consumer failed")
+
+
+ROUTES: list[ControllerRouterHandler] = [
+    events_route({"probe.recorded": record, "probe.exploding": explode})
+]
