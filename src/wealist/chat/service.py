@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from wealist.chat.settings import ChatSettings
 from wealist.core.spec import ServiceSpec
 
 __all__ = ("SERVICE",)
@@ -10,9 +11,12 @@ SERVICE = ServiceSpec(
     name="chat",
     port=8001,
     summary="chats, messages, reads, presence, chat WebSocket",
-    routes="wealist.chat.api:ROUTES",
+    routes="wealist.chat.routes:ROUTES",
+    settings=ChatSettings,
     database="chat_db",
     outbox=True,
     realtime=True,
+    blobs=True,
+    hooks=("wealist.chat.hooks:chat_runtime",),
     health_prefixes=("", "/api/chats"),
 )

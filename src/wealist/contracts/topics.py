@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ("chat", "presence", "project", "user")
+__all__ = ("chat", "chat_user", "presence", "project", "user")
 
 
 def chat(chat_id: str) -> str:
@@ -19,3 +19,12 @@ def user(user_id: str) -> str:
 
 def presence(workspace_id: str) -> str:
     return f"presence:{workspace_id}"
+
+
+def chat_user(user_id: str) -> str:
+    """One user's chat events outside a chat (the presence socket's NEW_MESSAGE_NOTIFICATION).
+
+    Not ``user:`` - that one is the noti service's, and a shared broker delivers a topic
+    to every service subscribed to it.
+    """
+    return f"chat-user:{user_id}"

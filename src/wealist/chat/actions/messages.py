@@ -1,0 +1,377 @@
+"""Messages: send (gapless seq, idempotent by clientMessageId), history, replay, edit,
+delete, reactions, read cursors, unread counts and search."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from uuid import UUID
+
+import msgspec
+
+from wealist.chat import store
+from wealist.chat.actions.common import (
+    CHAT_NOT_FOUND,
+    NOT_A_PARTICIPANT,
+    access_chat,
+    access_workspace,
+    decode_cursor,
+    encode_cursor,
+    hub_of,
+    message_out,
+    publish,
+)
+from wealist.chat.actions.presence import presence_of
+from wealist.chat.frames import (
+    deleted_frame,
+    message_frame,
+    notification_frame,
+    reaction_frame,
+    read_frame,
+    updated_frame,
+)
+from wealist.chat.rows import MessageRow, SentRow
+from wealist.chat.schemas import MessageOut, SendMessage
+from wealist.contracts import topics
+from wealist.contracts.events import NOTIFICATION_REQUESTED, NotificationRequested
+from wealist.core.context import ServiceContext
+from wealist.core.db import Conn, Tx
+from wealist.core.errors import AppError, Forbidden, NotFound, ValidationFailed
+
+__all__ = (
+    "ClientIdReused",
+    "do_add_reaction",
+    "do_delete_message",
+    "do_edit_message",
+    "do_mark_read",
+    "do_read_all",
+    "do_remove_reaction",
+    "do_send",
+    "history",
+    "replay",
+    "search",
+    "unread_count",
+)
+
+HISTORY_MAX = 100
+SEARCH_MAX = 50
+_END = (1 << 62) - 1  # a seq past every message
+CHAT_MESSAGE = "CHAT_MESSAGE"
+CHAT_MENTIONED = "CHAT_MENTIONED"
+
+
+class ClientIdReused(AppError):  # noqa: N818  # named like the kernel's NotFound, Conflict
+    """The same clientMessageId came with a different message (IETF idempotency draft)."""
+
+    status = 422
+    code = "CLIENT_MESSAGE_ID_REUSED"
+    default_message = "clientMessageId was already used for a different message"
+
+
+class _Duplicate(Exception):  # noqa: N818  # rolls the send back; not an error to report
+    pass
+
+
+def _same(row: MessageRow, new: SendMessage) -> bool:
+    return (row.content, row.message_type, row.file_url, row.file_name, row.file_size) == (
+        new.content,
+        new.message_type,
+        new.file_url,
+        new.file_name,
+        new.file_size,
+    )
+
+
+async def _original(ctx: ServiceContext, chat_id: UUID, me: UUID, new: SendMessage) -> MessageOut:
+    """A retried send: the message stored the first time, announced again.
+
+    Announcing again is harmless (sockets drop seqs they have) and covers a first attempt
+    that committed but died before it published.
+    """
+    assert new.client_message_id is not None
+    async with ctx.database.connection() as conn:
+        row = await store.message_by_client_id(conn, chat_id, me, new.client_message_id)
+    if row is None:
+        raise Forbidden(NOT_A_PARTICIPANT)
+    if not _same(row, new):
+        raise ClientIdReused
+    found = message_out(row)
+    await publish(ctx, chat_id, message_frame(found))
+    return found
+
+
+async def do_send(
+    ctx: ServiceContext, me: UUID, chat_id: UUID, new: SendMessage
+) -> tuple[MessageOut, bool]:
+    """Store a message from an active participant; (the message, whether it is new).
+
+    The seq is taken in the insert's transaction; the message is published, and the
+    offline and mentioned participants are notified through the outbox, only once it
+    committed. The caller acks after this returns, i.e. after COMMIT.
+    """
+    if new.client_message_id is not None:
+        async with ctx.database.connection() as conn:
+            row = await store.message_by_client_id(conn, chat_id, me, new.client_message_id)
+        if row is not None:
+            if not _same(row, new):
+                raise ClientIdReused
+            found = message_out(row)
+            await publish(ctx, chat_id, message_frame(found))
+            return found, False
+    params = {
+        "id": uuid.uuid4(),
+        "chat": chat_id,
+        "me": me,
+        "content": new.content,
+        "type": new.message_type,
+        "file_url": new.file_url,
+        "file_name": new.file_name,
+        "file_size": new.file_size,
+        "client_id": new.client_message_id,
+    }
+    try:
+        async with ctx.database.transaction() as tx:
+            sent = await store.insert_message(tx, params)
+            if sent is None:
+                raise _Duplicate
+            message = message_out(sent)
+            await _notify(ctx, tx, sent, message, new.mentions)
+            tx.on_commit(lambda: publish(ctx, chat_id, message_frame(message)))
+            tx.on_commit(lambda: _tell_presence_sockets(ctx, sent, message))
+    except _Duplicate:
+        if new.client_message_id is None:
+            raise NotFound(CHAT_NOT_FOUND) from None
+        return await _original(ctx, chat_id, me, new), False
+    return message, True
+
+
+async def _notify(
+    ctx: ServiceContext, tx: Tx, sent: SentRow, message: MessageOut, mentions: list[UUID]
+) -> None:
+    """Outbox events: a mention for each mentioned participant, a message for each offline one."""
+    if not sent.others:
+        return
+    others = [str(u) for u in sent.others]
+    statuses = await presence_of(ctx).statuses(str(sent.workspace_id), others)
+    mentioned = {str(u) for u in mentions}
+    events: dict[str, list[tuple[UUID, str]]] = {CHAT_MENTIONED: [], CHAT_MESSAGE: []}
+    for user, status in zip(others, statuses, strict=True):
+        kind = CHAT_MENTIONED if user in mentioned else CHAT_MESSAGE
+        if kind == CHAT_MESSAGE and status != "OFFLINE":
+            continue
+        event = NotificationRequested(
+            type=kind,
+            actor_id=str(sent.user_id),
+            target_user_id=user,
+            workspace_id=str(sent.workspace_id),
+            resource_type="chat",
+            resource_id=str(sent.chat_id),
+            metadata={"messageId": str(message.message_id), "seq": str(message.seq)},
+        )
+        events[kind].append((uuid.uuid4(), msgspec.json.encode(event).decode()))
+    batch = events[CHAT_MENTIONED] + events[CHAT_MESSAGE]
+    await store.enqueue_notifications(tx, NOTIFICATION_REQUESTED, batch)
+
+
+async def _tell_presence_sockets(ctx: ServiceContext, sent: SentRow, message: MessageOut) -> None:
+    # NEW_MESSAGE_NOTIFICATION on the other participants' presence sockets (unread dots).
+    frame = notification_frame(sent.workspace_id, message).encode()
+    hub = hub_of(ctx)
+    for user in sent.others:
+        await hub.publish(topics.chat_user(str(user)), frame)
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def _before_seq(raw: str) -> int | UUID:
+    if raw.isdigit():
+        return int(raw)
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise ValidationFailed("before must be a message id or a seq") from None
+
+
+async def history(
+    ctx: ServiceContext,
+    me: UUID,
+    chat_id: UUID,
+    *,
+    limit: int,
+    before: str | None,
+    after: int | None,
+) -> list[MessageOut]:
+    """A page of live messages, oldest first: after a seq, before a seq or message, or the
+    newest ones."""
+    async with ctx.database.connection() as conn:
+        await access_chat(ctx, conn, chat_id, me)
+        if after is not None:
+            rows = await store.messages_after(conn, chat_id, after, _END, limit)
+            return [message_out(r) for r in rows]
+        upper = _END
+        if before is not None:
+            cursor = _before_seq(before)
+            if isinstance(cursor, UUID):
+                found = await store.seq_of_message(conn, chat_id, cursor)
+                if found is None:
+                    raise NotFound("message not found")
+                cursor = found
+            upper = cursor
+        rows = await store.messages_before(conn, chat_id, upper, limit)
+    return [message_out(r) for r in reversed(rows)]
+
+
+async def replay(conn: Conn, chat_id: UUID, after: int, limit: int) -> tuple[int, list[MessageOut]]:
+    """The chat's newest seq, and up to ``limit`` live messages after ``after`` up to it.
+
+    The seq is read first: a message is committed together with the counter that covers
+    it, so every message up to that seq is visible to the second read.
+    """
+    last = await store.last_seq(conn, chat_id)
+    if last is None:
+        raise NotFound(CHAT_NOT_FOUND)
+    if after >= last:
+        return last, []
+    rows = await store.messages_after(conn, chat_id, after, last, limit)
+    return last, [message_out(r) for r in rows]
+
+
+async def unread_count(ctx: ServiceContext, me: UUID, chat_id: UUID) -> int:
+    async with ctx.database.connection() as conn:
+        await access_chat(ctx, conn, chat_id, me)
+        return await store.unread_count(conn, chat_id, me)
+
+
+async def search(
+    ctx: ServiceContext,
+    me: UUID,
+    *,
+    text: str,
+    workspace_id: UUID | None,
+    chat_id: UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[MessageOut], str | None]:
+    """Messages containing ``text`` in the caller's chats, newest first (keyset pages)."""
+    needle = text.strip()
+    if not needle:
+        raise ValidationFailed("q must not be empty")
+    if workspace_id is not None:
+        await access_workspace(ctx, workspace_id, me)
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    async with ctx.database.connection() as conn:
+        if chat_id is not None:
+            await access_chat(ctx, conn, chat_id, me)
+        rows = await store.search_messages(
+            conn,
+            me,
+            pattern=f"%{escaped}%",
+            workspace_id=workspace_id,
+            chat_id=chat_id,
+            before=decode_cursor(cursor),
+            limit=limit,
+        )
+    following = encode_cursor(rows[-1].created_at, rows[-1].id) if len(rows) == limit else None
+    return [message_out(r) for r in rows], following
+
+
+# --- changing messages ------------------------------------------------------------------
+
+
+async def _own_message(ctx: ServiceContext, conn: Conn, message_id: UUID, me: UUID) -> MessageRow:
+    """A message the caller wrote, in a chat they still take part in."""
+    row = await store.message_with_seat(conn, message_id, me)
+    if row is None:
+        raise NotFound("message not found")
+    try:
+        await access_workspace(ctx, row.workspace_id, me)
+    except NotFound:
+        raise NotFound("message not found") from None
+    if not row.active:
+        raise Forbidden(NOT_A_PARTICIPANT)
+    if row.user_id != me:
+        raise Forbidden("only the author can change this message")
+    return row
+
+
+async def do_edit_message(
+    ctx: ServiceContext, me: UUID, message_id: UUID, content: str
+) -> MessageOut:
+    async with ctx.database.transaction() as tx:
+        await _own_message(ctx, tx, message_id, me)
+        row = await store.edit_message(tx, message_id, content)
+        if row is None:
+            raise NotFound("message not found")
+        edited = message_out(row)
+        tx.on_commit(lambda: publish(ctx, edited.chat_id, updated_frame(edited)))
+    return edited
+
+
+async def do_delete_message(ctx: ServiceContext, me: UUID, message_id: UUID) -> None:
+    async with ctx.database.transaction() as tx:
+        row = await _own_message(ctx, tx, message_id, me)
+        if await store.delete_message(tx, message_id):
+            frame = deleted_frame(row.chat_id, row.id, row.seq)
+            tx.on_commit(lambda: publish(ctx, row.chat_id, frame))
+
+
+async def _visible_message(
+    ctx: ServiceContext, conn: Conn, message_id: UUID, me: UUID
+) -> MessageRow:
+    row = await store.message_with_seat(conn, message_id, me)
+    if row is None:
+        raise NotFound("message not found")
+    try:
+        await access_workspace(ctx, row.workspace_id, me)
+    except NotFound:
+        raise NotFound("message not found") from None
+    if not row.active:
+        raise Forbidden(NOT_A_PARTICIPANT)
+    return row
+
+
+async def do_add_reaction(ctx: ServiceContext, me: UUID, message_id: UUID, emoji: str) -> None:
+    async with ctx.database.transaction() as tx:
+        row = await _visible_message(ctx, tx, message_id, me)
+        if await store.add_reaction(tx, message_id, me, emoji):
+            frame = reaction_frame(True, row.chat_id, row.id, me, emoji)
+            tx.on_commit(lambda: publish(ctx, row.chat_id, frame))
+
+
+async def do_remove_reaction(ctx: ServiceContext, me: UUID, message_id: UUID, emoji: str) -> None:
+    async with ctx.database.transaction() as tx:
+        row = await _visible_message(ctx, tx, message_id, me)
+        if not await store.remove_reaction(tx, message_id, me, emoji):
+            raise NotFound("reaction not found")
+        frame = reaction_frame(False, row.chat_id, row.id, me, emoji)
+        tx.on_commit(lambda: publish(ctx, row.chat_id, frame))
+
+
+# --- read cursors -----------------------------------------------------------------------
+
+
+async def do_mark_read(ctx: ServiceContext, me: UUID, message_ids: Iterable[UUID]) -> None:
+    """Move the caller's read cursors up to these messages; 404 (and nothing changes) if
+    any of them is not a live message of a chat the caller takes part in."""
+    ids = sorted(set(message_ids))
+    async with ctx.database.transaction() as tx:
+        if await store.visible_messages(tx, me, ids) != len(ids):
+            raise NotFound("message not found")
+        moved = await store.advance_read_cursors(tx, me, ids)
+        frames = [(r.chat_id, read_frame(r.chat_id, me, r.message_id, r.seq)) for r in moved]
+
+        async def announce() -> None:
+            for chat_id, frame in frames:
+                await publish(ctx, chat_id, frame)
+
+        tx.on_commit(announce)
+
+
+async def do_read_all(ctx: ServiceContext, me: UUID, chat_id: UUID) -> None:
+    async with ctx.database.transaction() as tx:
+        await access_chat(ctx, tx, chat_id, me)
+        row = await store.read_all(tx, chat_id, me)
+        if row is not None and row.message_id is not None:
+            frame = read_frame(chat_id, me, row.message_id, row.seq)
+            tx.on_commit(lambda: publish(ctx, chat_id, frame))

@@ -1,0 +1,269 @@
+"""Presence per (workspace, user), counted per connection, kept in Redis across instances.
+
+Every chat or presence socket holds a lease per workspace it counts in, renewed by the
+client's frames. A user is ONLINE while some lease is live and they were active within
+``presence_away_s``, AWAY while leases live but they were idle, OFFLINE when the last
+lease ends (socket closed, or it stopped answering: no frame for a lease). One Lua call
+recomputes a user's status atomically and says whether it changed, so exactly one
+instance announces each change (``USER_STATUS`` on the workspace's presence topic).
+Expiries that no call would notice (a dead instance's leases, idleness) are picked up by
+:func:`do_sweep`, which every instance runs; a due-set tells it whom to look at.
+
+The number of sockets one user may hold is counted the same way (``chat:sockets:{user}``).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Literal, cast
+from uuid import UUID
+
+from redis.asyncio import Redis
+
+from wealist.chat.actions.common import access_workspace, hub_of, settings_of
+from wealist.chat.frames import status_frame
+from wealist.chat.schemas import PresenceOut, Status
+from wealist.contracts import topics
+from wealist.core.context import ServiceContext
+from wealist.core.errors import NotFound
+
+__all__ = (
+    "Presence",
+    "do_sweep",
+    "online_users",
+    "presence_of",
+    "status_of_user",
+)
+
+Op = Literal["open", "renew", "active", "close", "sweep"]
+
+DUE_KEY = "chat:presence:due"
+
+# KEYS: conns zset, status hash, last-activity key, due zset, workspaces-of-user set
+# ARGV: op, conn id, now ms, lease ms, away ms, user id, due member, workspace id
+_TOUCH = """
+local op, conn = ARGV[1], ARGV[2]
+local now, lease, away = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+if op == 'open' or op == 'active' then
+    redis.call('ZADD', KEYS[1], now + lease, conn)
+    redis.call('SET', KEYS[3], now, 'PX', math.floor(away + lease))
+    redis.call('SADD', KEYS[5], ARGV[8])
+    redis.call('PEXPIRE', KEYS[5], math.floor(away + lease))
+elseif op == 'renew' then
+    if redis.call('ZSCORE', KEYS[1], conn) then
+        redis.call('ZADD', KEYS[1], now + lease, conn)
+    end
+elseif op == 'close' then
+    redis.call('ZREM', KEYS[1], conn)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local n = redis.call('ZCARD', KEYS[1])
+local last = tonumber(redis.call('GET', KEYS[3]) or '0')
+local status = 'OFFLINE'
+if n > 0 then
+    if now - last >= away then status = 'AWAY' else status = 'ONLINE' end
+    redis.call('PEXPIRE', KEYS[1], math.floor(lease * 2))
+end
+local prev = redis.call('HGET', KEYS[2], ARGV[6])
+local prev_status = 'OFFLINE'
+local seen = 0
+if prev then
+    prev_status = string.match(prev, '^(%u+)') or 'OFFLINE'
+    seen = tonumber(string.match(prev, '|(%d+)$')) or 0
+end
+local changed = 0
+if status ~= prev_status then changed = 1 end
+if status ~= 'OFFLINE' or changed == 1 then
+    seen = now
+    redis.call('HSET', KEYS[2], ARGV[6], status .. '|' .. now)
+end
+if n > 0 then
+    local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    local due = tonumber(first[2])
+    if status == 'ONLINE' and last + away < due then due = last + away end
+    redis.call('ZADD', KEYS[4], due, ARGV[7])
+else
+    redis.call('ZREM', KEYS[4], ARGV[7])
+end
+return {status, changed, seen}
+"""
+
+# KEYS: the user's sockets zset. ARGV: op, conn id, now ms, lease ms, max sockets.
+_SOCKETS = """
+local now, lease = tonumber(ARGV[3]), tonumber(ARGV[4])
+if ARGV[1] == 'open' then
+    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+    if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[5]) then return 0 end
+    redis.call('ZADD', KEYS[1], now + lease, ARGV[2])
+elseif ARGV[1] == 'renew' then
+    if redis.call('ZSCORE', KEYS[1], ARGV[2]) then
+        redis.call('ZADD', KEYS[1], now + lease, ARGV[2])
+    end
+else
+    redis.call('ZREM', KEYS[1], ARGV[2])
+end
+redis.call('PEXPIRE', KEYS[1], math.floor(lease * 2))
+return 1
+"""
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _status_key(workspace: str) -> str:
+    return f"chat:presence:{workspace}"
+
+
+def _text(raw: object) -> str:
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
+def _parse(raw: object) -> tuple[Status, datetime | None]:
+    if raw is None:
+        return "OFFLINE", None
+    status, _, seen = _text(raw).partition("|")
+    at = datetime.fromtimestamp(int(seen) / 1000, UTC) if seen.isdigit() else None
+    return cast("Status", status), at
+
+
+class Presence:
+    """The Redis side of presence for one service context."""
+
+    def __init__(self, redis: Redis, *, lease_s: float, away_s: float) -> None:
+        self.redis = redis
+        self.lease_ms = int(lease_s * 1000)
+        self.away_ms = int(away_s * 1000)
+        self._touch = redis.register_script(_TOUCH)
+        self._sockets = redis.register_script(_SOCKETS)
+
+    async def touch(self, workspace: str, user: str, conn: str, op: Op) -> tuple[PresenceOut, bool]:
+        """Apply ``op`` to one connection's lease; the user's status and whether it changed."""
+        keys = [
+            f"chat:presence:conns:{workspace}:{user}",
+            _status_key(workspace),
+            f"chat:presence:active:{workspace}:{user}",
+            DUE_KEY,
+            f"chat:presence:workspaces:{user}",
+        ]
+        args: list[str | int] = [
+            op,
+            conn,
+            _now_ms(),
+            self.lease_ms,
+            self.away_ms,
+            user,
+            f"{workspace}|{user}",
+        ]
+        status, changed, seen = await self._touch(keys=keys, args=[*args, workspace])
+        at = datetime.fromtimestamp(int(seen) / 1000, UTC) if int(seen) else None
+        found = PresenceOut(UUID(user), UUID(workspace), cast("Status", _text(status)), at)
+        return found, bool(changed)
+
+    async def socket(
+        self, user: str, conn: str, op: Literal["open", "renew", "close"], most: int
+    ) -> bool:
+        """Count one socket of ``user``; False when opening it would exceed ``most``."""
+        keys = [f"chat:sockets:{user}"]
+        ok = await self._sockets(keys=keys, args=[op, conn, _now_ms(), self.lease_ms, most])
+        return bool(ok)
+
+    async def statuses(self, workspace: str, users: list[str]) -> list[Status]:
+        if not users:
+            return []
+        raw = await self.redis.hmget(_status_key(workspace), users)
+        return [_parse(r)[0] for r in raw]
+
+    async def all(self, workspace: str) -> dict[str, tuple[Status, datetime | None]]:
+        raw = await self.redis.hgetall(_status_key(workspace))
+        return {_text(k): _parse(v) for k, v in raw.items()}
+
+    async def one(self, workspace: str, user: str) -> tuple[Status, datetime | None]:
+        return _parse(await self.redis.hget(_status_key(workspace), user))
+
+    async def workspaces_of(self, user: str) -> list[str]:
+        raw = await self.redis.smembers(f"chat:presence:workspaces:{user}")
+        return sorted(_text(r) for r in raw)
+
+    async def due(self, limit: int = 200) -> list[tuple[str, str]]:
+        raw = await self.redis.zrangebyscore(DUE_KEY, "-inf", _now_ms(), start=0, num=limit)
+        found = []
+        for member in raw:
+            workspace, _, user = _text(member).partition("|")
+            found.append((workspace, user))
+        return found
+
+
+def presence_of(ctx: ServiceContext) -> Presence:
+    """The context's :class:`Presence` (made on first use)."""
+    found = ctx.state.get("presence")
+    if found is None:
+        settings = settings_of(ctx)
+        found = Presence(
+            ctx.redis, lease_s=settings.presence_lease_s, away_s=settings.presence_away_s
+        )
+        ctx.state["presence"] = found
+    assert isinstance(found, Presence)
+    return found
+
+
+async def announce(ctx: ServiceContext, presence: PresenceOut) -> None:
+    """``USER_STATUS`` to every presence socket of the workspace, in every instance."""
+    topic = topics.presence(str(presence.workspace_id))
+    await hub_of(ctx).publish(topic, status_frame(presence).encode())
+
+
+async def do_touch(ctx: ServiceContext, workspace: str, user: str, conn: str, op: Op) -> None:
+    found, changed = await presence_of(ctx).touch(workspace, user, conn, op)
+    if changed:
+        await announce(ctx, found)
+
+
+async def do_sweep(ctx: ServiceContext) -> int:
+    """Recompute the users whose lease or activity ran out; returns how many changed."""
+    presence = presence_of(ctx)
+    changed = 0
+    for workspace, user in await presence.due():
+        found, moved = await presence.touch(workspace, user, "", "sweep")
+        if moved:
+            changed += 1
+            await announce(ctx, found)
+    return changed
+
+
+async def online_users(ctx: ServiceContext, me: UUID, workspace_id: UUID) -> list[PresenceOut]:
+    """The workspace's ONLINE users, for a member of it."""
+    await access_workspace(ctx, workspace_id, me)
+    found = await presence_of(ctx).all(str(workspace_id))
+    return [
+        PresenceOut(UUID(user), workspace_id, status, seen)
+        for user, (status, seen) in sorted(found.items())
+        if status == "ONLINE"
+    ]
+
+
+async def status_of_user(
+    ctx: ServiceContext, me: UUID, user_id: UUID, workspace_id: UUID | None
+) -> PresenceOut:
+    """A user's presence in a workspace both share; 404 when they share none.
+
+    Without ``workspace_id``: the workspaces the user was seen in lately, the caller's
+    among them, the most present status first.
+    """
+    presence = presence_of(ctx)
+    candidates = [str(workspace_id)] if workspace_id else await presence.workspaces_of(str(user_id))
+    best: PresenceOut | None = None
+    rank = {"ONLINE": 0, "AWAY": 1, "OFFLINE": 2}
+    for workspace in candidates:
+        mine = await ctx.membership.get(workspace, str(me))
+        theirs = await ctx.membership.get(workspace, str(user_id))
+        if not (mine.is_member and theirs.is_member):
+            continue
+        status, seen = await presence.one(workspace, str(user_id))
+        found = PresenceOut(user_id, UUID(workspace), status, seen)
+        if best is None or rank[found.status] < rank[best.status]:
+            best = found
+    if best is None:
+        raise NotFound("presence not found")
+    return best

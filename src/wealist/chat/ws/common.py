@@ -1,0 +1,157 @@
+"""What both chat sockets share: admission, per-socket limits, leases and a watchdog."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import WebSocket
+
+from wealist.chat.actions.common import settings_of
+from wealist.chat.actions.presence import do_touch, presence_of
+from wealist.core.context import ServiceContext
+from wealist.core.errors import AppError, Forbidden, NotFound
+from wealist.core.realtime.hub import Subscriber
+from wealist.core.realtime.ws import SessionLimits, error_frame
+
+__all__ = (
+    "CLIENT_GONE_CLOSE_CODE",
+    "RATE_CLOSE_CODE",
+    "TOO_MANY_SOCKETS_CLOSE_CODE",
+    "Connection",
+    "close_code_for",
+    "limits_of",
+    "refuse",
+)
+
+# Documented close codes (4xxx: the client's fault or its limits; see the service README).
+BAD_REQUEST_CLOSE_CODE = 4400
+FORBIDDEN_CLOSE_CODE = 4403
+NOT_FOUND_CLOSE_CODE = 4404
+CLIENT_GONE_CLOSE_CODE = 4408  # no frame from the client within ws_client_timeout_s
+TOO_MANY_SOCKETS_CLOSE_CODE = 4409  # over ws_sockets_per_user
+RATE_CLOSE_CODE = 4429  # kept sending over ws_messages_per_s
+
+
+def close_code_for(exc: AppError) -> int:
+    if isinstance(exc, NotFound):
+        return NOT_FOUND_CLOSE_CODE
+    if isinstance(exc, Forbidden):
+        return FORBIDDEN_CLOSE_CODE
+    return BAD_REQUEST_CLOSE_CODE
+
+
+async def refuse(socket: WebSocket[Any, Any, Any], code: int, error: str, message: str) -> None:
+    """Accept, say why in an ``ERROR`` frame, and close with ``code`` (so the client sees it)."""
+    with contextlib.suppress(Exception):
+        await socket.accept()
+        await socket.send_text(error_frame(error, message))
+        await socket.close(code=code, reason=message[:100])
+
+
+def limits_of(ctx: ServiceContext) -> SessionLimits:
+    settings = ctx.settings
+    return SessionLimits(
+        heartbeat_s=settings.ws_heartbeat_s,
+        max_frame_bytes=settings.ws_max_frame_bytes,
+        close_timeout_s=2.0,
+    )
+
+
+class Connection:
+    """One socket's leases (presence in its workspaces, its place in the user's socket
+    count), its client-frame budget, and the watchdog that closes it when the client
+    stops answering."""
+
+    def __init__(self, ctx: ServiceContext, user: str, workspaces: Iterable[str]) -> None:
+        self.ctx = ctx
+        self.settings = settings_of(ctx)
+        self.user = user
+        self.workspaces = list(workspaces)
+        self.id = uuid.uuid4().hex
+        self.presence = presence_of(ctx)
+        self._tokens = self.settings.ws_messages_per_s * 2
+        self._filled_at = time.monotonic()
+        self.strikes = 0
+        self.heard = time.monotonic()
+        self._renewed = time.monotonic()
+        self._activity = time.monotonic()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def open(self) -> bool:
+        """Count this socket; False when the user holds too many already."""
+        most = self.settings.ws_sockets_per_user
+        if not await self.presence.socket(self.user, self.id, "open", most):
+            return False
+        for workspace in self.workspaces:
+            await do_touch(self.ctx, workspace, self.user, self.id, "open")
+        return True
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):  # Redis away: the leases run out by themselves
+            await self.presence.socket(self.user, self.id, "close", 0)
+            for workspace in self.workspaces:
+                await do_touch(self.ctx, workspace, self.user, self.id, "close")
+
+    def allow(self) -> bool:
+        """Spend one frame of the budget (``ws_messages_per_s``, bursts of 2 s)."""
+        rate = self.settings.ws_messages_per_s
+        now = time.monotonic()
+        self._tokens = min(rate * 2, self._tokens + (now - self._filled_at) * rate)
+        self._filled_at = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            self.strikes = 0
+            return True
+        self.strikes += 1
+        return False
+
+    def heard_from_client(self, *, active: bool) -> None:
+        """A frame arrived: the client lives (and, if ``active``, its user is at it)."""
+        now = time.monotonic()
+        self.heard = now
+        renew_every = self.settings.presence_lease_s / 3
+        if active and now - self._activity > min(renew_every, self.settings.presence_away_s / 10):
+            self._activity = self._renewed = now
+            self._spawn(self._touch_all("active"))
+        elif now - self._renewed > renew_every:
+            self._renewed = now
+            self._spawn(self._touch_all("renew"))
+
+    async def _touch_all(self, op: str) -> None:
+        try:
+            await self.presence.socket(self.user, self.id, "renew", 0)
+            for workspace in self.workspaces:
+                await do_touch(self.ctx, workspace, self.user, self.id, op)  # type: ignore[arg-type]
+        except Exception as exc:  # noqa: BLE001  # presence is best-effort; the lease decides
+            self.ctx.log.warning("chat.presence_touch_failed", error=type(exc).__name__)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @asynccontextmanager
+    async def watchdog(self, sub: Subscriber) -> AsyncIterator[None]:
+        """Close the socket (4408) when the client sent nothing for ``ws_client_timeout_s``."""
+
+        async def watch() -> None:
+            timeout = self.settings.ws_client_timeout_s
+            while not sub.closed.is_set():
+                await asyncio.sleep(max(0.05, timeout / 4))
+                if time.monotonic() - self.heard > timeout:
+                    sub.shut(CLIENT_GONE_CLOSE_CODE)
+
+        task = asyncio.ensure_future(watch())
+        try:
+            yield
+        finally:
+            task.cancel()
+            for pending in [task, *self._tasks]:
+                with contextlib.suppress(BaseException):
+                    await pending
