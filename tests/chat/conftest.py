@@ -45,3 +45,18 @@ async def db_chat(environment: Environment) -> AsyncIterator[psycopg.AsyncConnec
         environment.databases["chat"], autocommit=True
     ) as conn:
         yield conn
+
+
+@pytest.fixture
+def chat_process(
+    service_process: Callable[..., Any], users: httpx.AsyncClient
+) -> Callable[..., Any]:
+    """``await chat_process(**settings)``: a real ``wealist serve chat`` process whose
+    membership answers come from the user process; settings as WEALIST_CHAT_<NAME>."""
+
+    async def start(**settings: Any) -> Any:
+        env = {"WEALIST_USER_SERVICE_URL": str(users.base_url).rstrip("/")}
+        env.update({f"WEALIST_CHAT_{k.upper()}": str(v) for k, v in settings.items()})
+        return await service_process("chat", env=env)
+
+    return start

@@ -101,16 +101,22 @@ async def _original(ctx: ServiceContext, chat_id: UUID, me: UUID, new: SendMessa
 
 
 async def do_send(
-    ctx: ServiceContext, me: UUID, chat_id: UUID, new: SendMessage
+    ctx: ServiceContext, me: UUID, chat_id: UUID, new: SendMessage, *, admitted: bool = False
 ) -> tuple[MessageOut, bool]:
     """Store a message from an active participant; (the message, whether it is new).
+
+    ``admitted``: the caller's access was checked already (a chat socket, at connect;
+    the insert itself still requires an active participant of a live chat).
 
     The seq is taken in the insert's transaction; the message is published, and the
     offline and mentioned participants are notified through the outbox, only once it
     committed. The caller acks after this returns, i.e. after COMMIT.
     """
-    if new.client_message_id is not None:
-        async with ctx.database.connection() as conn:
+    async with ctx.database.connection() as conn:
+        if not admitted:
+            await access_chat(ctx, conn, chat_id, me)
+        row = None
+        if new.client_message_id is not None:
             row = await store.message_by_client_id(conn, chat_id, me, new.client_message_id)
         if row is not None:
             if not _same(row, new):
@@ -139,8 +145,8 @@ async def do_send(
             tx.on_commit(lambda: publish(ctx, chat_id, message_frame(message)))
             tx.on_commit(lambda: _tell_presence_sockets(ctx, sent, message))
     except _Duplicate:
-        if new.client_message_id is None:
-            raise NotFound(CHAT_NOT_FOUND) from None
+        if new.client_message_id is None:  # left, or the chat was deleted, meanwhile
+            raise Forbidden(NOT_A_PARTICIPANT) from None
         return await _original(ctx, chat_id, me, new), False
     return message, True
 

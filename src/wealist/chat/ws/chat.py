@@ -202,7 +202,7 @@ class _Session:
             mentions=frame.mentions,
         )
         try:
-            message, _ = await do_send(self.ctx, self.me, self.chat_id, new)
+            message, _ = await do_send(self.ctx, self.me, self.chat_id, new, admitted=True)
         except AppError as exc:
             body = {"type": "ERROR", "code": exc.code, "message": exc.message}
             if frame.client_message_id is not None:

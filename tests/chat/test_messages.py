@@ -1,0 +1,228 @@
+"""Messages over REST: gapless seq, idempotent sends, history by seq or message id, edits,
+deletes, reactions, read cursors, unread counts, search."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.chat.support import assert_error, create_chat, send
+from tests.user.support import World
+
+Client = AsyncTestClient[Litestar]
+
+MESSAGE_FIELDS = {
+    "messageId", "chatId", "userId", "content", "messageType", "fileUrl", "fileName",
+    "fileSize", "createdAt", "updatedAt", "deletedAt", "seq", "clientMessageId", "reactions",
+}  # fmt: skip
+
+
+async def test_send_stores_with_the_next_seq(chat: Client, world: World, db_chat: Any) -> None:
+    room = await create_chat(chat, world.owner, world.a, [world.member])
+    first = await send(chat, world.owner, room["chatId"], "hello")
+    assert set(first) == MESSAGE_FIELDS
+    assert first["seq"] == 1
+    assert first["userId"] == world.owner.user_id
+    assert first["messageType"] == "TEXT"
+    second = await send(chat, world.member, room["chatId"], "hi back")
+    assert second["seq"] == 2
+    image = await send(
+        chat, world.member, room["chatId"], "", messageType="IMAGE",
+        fileUrl="https://files.example/a.png", fileName="a.png", fileSize=10,
+    )  # fmt: skip
+    assert image["seq"] == 3 and image["content"] == ""
+    cur = await db_chat.execute(
+        "SELECT seq, content FROM messages WHERE chat_id = %s ORDER BY seq", (room["chatId"],)
+    )
+    assert await cur.fetchall() == [(1, "hello"), (2, "hi back"), (3, "")]
+
+
+async def test_bad_messages_are_refused_and_nothing_is_stored(
+    chat: Client, world: World, db_chat: Any
+) -> None:
+    room = await create_chat(chat, world.owner, world.a, [world.member])
+    path = f"/api/chats/messages/{room['chatId']}"
+    for body in (
+        {"content": "   "},
+        {"content": "x", "messageType": "VIDEO"},
+        {"content": "", "messageType": "FILE"},
+        {"content": "x" * 10_001},
+        {"content": "bell\x07"},
+        {"content": "x", "clientMessageId": ""},
+        {"content": "x", "unknown": 1},
+    ):
+        assert_error(await chat.post(path, json=body, headers=world.owner.headers), 400,
+                     "VALIDATION_ERROR")  # fmt: skip
+    assert_error(
+        await chat.post(path, json={"content": "x"}, headers=world.admin.headers), 403, "FORBIDDEN"
+    )
+    cur = await db_chat.execute(
+        "SELECT (SELECT count(*) FROM messages WHERE chat_id = c.id), c.last_seq FROM chats c"
+        " WHERE c.id = %s",
+        (room["chatId"],),
+    )
+    assert await cur.fetchone() == (0, 0)
+
+
+async def test_a_retried_send_returns_the_original(
+    chat: Client, world: World, db_chat: Any
+) -> None:
+    room = await create_chat(chat, world.owner, world.a, [world.member])
+    path = f"/api/chats/messages/{room['chatId']}"
+    body = {"content": "only once", "clientMessageId": "c-1"}
+    replies = await asyncio.gather(
+        *(chat.post(path, json=body, headers=world.owner.headers) for _ in range(5))
+    )
+    assert {r.status_code for r in replies} == {201}
+    assert len({(r.json()["messageId"], r.json()["seq"]) for r in replies}) == 1
+    assert replies[0].json()["clientMessageId"] == "c-1"
+    changed = await chat.post(
+        path, json={"content": "something else", "clientMessageId": "c-1"},
+        headers=world.owner.headers,
+    )  # fmt: skip
+    assert_error(changed, 422, "CLIENT_MESSAGE_ID_REUSED")
+    # another author may use the same client id: keys are per (chat, author)
+    theirs = await send(chat, world.member, room["chatId"], "mine", clientMessageId="c-1")
+    assert theirs["seq"] == 2
+    cur = await db_chat.execute(
+        "SELECT seq FROM messages WHERE chat_id = %s ORDER BY seq", (room["chatId"],)
+    )
+    assert [r[0] for r in await cur.fetchall()] == [1, 2]
+    cur = await db_chat.execute("SELECT last_seq FROM chats WHERE id = %s", (room["chatId"],))
+    assert (await cur.fetchone())[0] == 2  # gapless: the refused retries took no seq
+
+
+async def test_the_client_id_index_exists(db_chat: Any) -> None:
+    cur = await db_chat.execute(
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'messages_client_message_key'"
+    )
+    (definition,) = await cur.fetchone()
+    assert "UNIQUE" in definition
+    assert "(chat_id, user_id, client_message_id)" in definition
+
+
+async def test_history_pages_by_seq_and_by_message_id(chat: Client, world: World) -> None:
+    room = await create_chat(chat, world.owner, world.a, [world.member])
+    sent = [await send(chat, world.owner, room["chatId"], f"m{i}") for i in range(1, 8)]
+    path = f"/api/chats/messages/{room['chatId']}"
+
+    async def page(query: str) -> list[int]:
+        response = await chat.get(f"{path}?{query}", headers=world.member.headers)
+        assert response.status_code == 200, response.text
+        assert response.json()["success"] is True
+        return [m["seq"] for m in response.json()["message"]]
+
+    assert await page("limit=3") == [5, 6, 7]
+    assert await page("limit=3&before=5") == [2, 3, 4]
+    assert await page(f"limit=3&before={sent[4]['messageId']}") == [2, 3, 4]
+    assert await page("limit=3&after=2") == [3, 4, 5]
+    assert await page("after=6") == [7]
+    assert await page("limit=50&offset=0") == [1, 2, 3, 4, 5, 6, 7]  # offset: ignored
+    bad = await chat.get(f"{path}?before=yesterday", headers=world.member.headers)
+    assert_error(bad, 400, "VALIDATION_ERROR")
+    assert_error(await chat.get(f"{path}?limit=101", headers=world.member.headers), 400,
+                 "VALIDATION_ERROR")  # fmt: skip
+
+
+async def test_edit_delete_and_reactions(chat: Client, world: World) -> None:
+    room = await create_chat(chat, world.owner, world.a, [world.member])
+    message = await send(chat, world.owner, room["chatId"], "typo")
+    path = f"/api/chats/messages/{message['messageId']}"
+    not_mine = await chat.put(path, json={"content": "x"}, headers=world.member.headers)
+    assert_error(not_mine, 403, "FORBIDDEN")
+    edited = await chat.put(path, json={"content": "fixed"}, headers=world.owner.headers)
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["message"]["content"] == "fixed"
+    react = await chat.post(f"{path}/reactions", json={"emoji": "👍"}, headers=world.member.headers)
+    assert react.status_code == 200, react.text
+    history = await chat.get(f"/api/chats/messages/{room['chatId']}", headers=world.owner.headers)
+    reactions = history.json()["message"][0]["reactions"]
+    assert reactions == [{"emoji": "👍", "count": 1, "userIds": [world.member.user_id]}]
+    gone = await chat.delete(f"{path}/reactions/👍", headers=world.member.headers)
+    assert gone.status_code == 204
+    assert_error(await chat.delete(f"{path}/reactions/👍", headers=world.member.headers), 404,
+                 "NOT_FOUND")  # fmt: skip
+    assert_error(await chat.delete(path, headers=world.member.headers), 403, "FORBIDDEN")
+    assert (await chat.delete(path, headers=world.owner.headers)).status_code == 204
+    history = await chat.get(f"/api/chats/messages/{room['chatId']}", headers=world.owner.headers)
+    assert history.json()["message"] == []
+
+
+async def test_read_marks_only_for_messages_the_caller_sees(
+    chat: Client, world: World, db_chat: Any
+) -> None:
+    room = await create_chat(chat, world.owner, world.a, [world.member])
+    hidden = await create_chat(chat, world.owner, world.a, [world.admin], name="Hidden")
+    mine = [await send(chat, world.owner, room["chatId"], f"m{i}") for i in range(3)]
+    secret = await send(chat, world.owner, hidden["chatId"], "secret")
+    unread = f"/api/chats/messages/{room['chatId']}/unread"
+    counted = await chat.get(unread, headers=world.member.headers)
+    assert counted.json() == {"success": True, "data": {"unreadCount": 3}}
+    refused = await chat.post(
+        "/api/chats/messages/read",
+        json={"messageIds": [mine[2]["messageId"], secret["messageId"]]},
+        headers=world.member.headers,
+    )
+    assert_error(refused, 404, "NOT_FOUND")
+    assert (await chat.get(unread, headers=world.member.headers)).json()["data"] == {
+        "unreadCount": 3
+    }
+    marked = await chat.post(
+        "/api/chats/messages/read",
+        json={"messageIds": [mine[1]["messageId"]]},
+        headers=world.member.headers,
+    )
+    assert marked.json() == {"success": True, "message": "Messages marked as read"}
+    assert (await chat.get(unread, headers=world.member.headers)).json()["data"] == {
+        "unreadCount": 1
+    }
+    # never backwards
+    await chat.post("/api/chats/messages/read", json={"messageIds": [mine[0]["messageId"]]},
+                    headers=world.member.headers)  # fmt: skip
+    cur = await db_chat.execute(
+        "SELECT last_read_seq FROM chat_participants WHERE chat_id = %s AND user_id = %s",
+        (room["chatId"], world.member.user_id),
+    )
+    assert (await cur.fetchone())[0] == 2
+    all_read = await chat.put(
+        f"/api/chats/messages/{room['chatId']}/last-read", headers=world.member.headers
+    )
+    assert all_read.json() == {"success": True, "message": "Last read updated"}
+    assert (await chat.get(unread, headers=world.member.headers)).json()["data"] == {
+        "unreadCount": 0
+    }
+    assert_error(await chat.get(unread, headers=world.admin.headers), 403, "FORBIDDEN")
+
+
+async def test_search_finds_korean_substrings_in_my_chats_only(chat: Client, world: World) -> None:
+    room = await create_chat(chat, world.owner, world.a, [world.member])
+    hidden = await create_chat(chat, world.owner, world.a, [world.admin], name="Hidden")
+    await send(chat, world.owner, room["chatId"], "내일 회의는 오후 세시에 시작합니다")
+    await send(chat, world.owner, room["chatId"], "100% sure_thing")
+    await send(chat, world.owner, hidden["chatId"], "회의록은 비밀입니다")
+
+    async def found(who: Any, q: str, **extra: str) -> list[str]:
+        response = await chat.get(
+            "/api/chats/messages/search", params={"q": q, **extra}, headers=who.headers
+        )
+        assert response.status_code == 200, response.text
+        return [m["content"] for m in response.json()["message"]]
+
+    assert await found(world.member, "회의") == ["내일 회의는 오후 세시에 시작합니다"]
+    assert await found(world.member, "세시") == ["내일 회의는 오후 세시에 시작합니다"]
+    assert await found(world.owner, "회의") == [
+        "회의록은 비밀입니다",
+        "내일 회의는 오후 세시에 시작합니다",
+    ]
+    assert await found(world.member, "%") == ["100% sure_thing"]  # wildcards are literal
+    assert await found(world.member, "_t") == ["100% sure_thing"]
+    assert await found(world.member, "회의", workspaceId=world.a) != []
+    assert await found(world.outsider, "회의") == []
+    other = await chat.get(
+        "/api/chats/messages/search", params={"q": "회의", "workspaceId": world.a},
+        headers=world.other_admin.headers,
+    )  # fmt: skip
+    assert_error(other, 404, "NOT_FOUND")
