@@ -1,3 +1,8 @@
 """Test configuration: the harness plugin provides servers, databases, tokens and apps."""
 
-pytest_plugins = ["tests.plugins.harness", "tests.plugins.oidc_provider", "tests.plugins.s3_server"]
+pytest_plugins = [
+    "tests.plugins.harness",
+    "tests.plugins.oidc_provider",
+    "tests.plugins.s3_server",
+    "tests.plugins.smtp_server",
+]
