@@ -153,6 +153,10 @@ class SmtpServer:
             found.append((json.loads(meta.read_text()), parsed))
         return found
 
+    def to(self, address: str) -> list[EmailMessage]:
+        """The messages delivered to ``address``."""
+        return [m for envelope, m in self.messages() if address in envelope["rcpt_tos"]]
+
     def settings(self) -> dict[str, Any]:
         """The noti settings that send through this server."""
         return {
@@ -208,6 +212,8 @@ def smtp_server(tmp_path: Path) -> Iterator[SmtpServer]:
     finally:
         proc.terminate()
         proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 if __name__ == "__main__":
