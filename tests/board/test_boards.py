@@ -70,7 +70,13 @@ async def test_create_and_read(board: Client, world: World) -> None:
     seen = unwrap(
         await board.get(f"/api/boards/{created['boardId']}", headers=world.member.headers)
     )
+    detail = {k: seen.pop(k) for k in ("participants", "comments")}
     assert seen == created
+    assert detail["comments"] == []
+    assert [(p["boardId"], p["userId"]) for p in detail["participants"]] == [
+        (created["boardId"], world.member.user_id),
+        (created["boardId"], world.admin.user_id),
+    ]
     assert_error(await new_board(board, world.member, project, "Mine"), 403, "FORBIDDEN")
     for actor in (world.outsider, world.other_admin):
         hidden = await board.get(f"/api/boards/{created['boardId']}", headers=actor.headers)
@@ -121,6 +127,8 @@ async def test_lists_come_in_column_order_then_rank(board: Client, world: World)
         "boardId": ids["p2"],
         "newFieldValue": "pending",
         "message": "Board moved successfully",
+        "rank": moved["rank"],  # additive: where it landed, and the board's new version
+        "version": 2,
     }
     assert await titles(board, world.owner, project) == ["p2", "p1", "r1", "r2"]
     unwrap(await move(board, world.owner, project, ids["p1"], "review", afterBoardId=ids["r1"]))

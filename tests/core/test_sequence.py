@@ -73,3 +73,12 @@ async def test_catch_up_reads_everything_after_the_last_frame_sent() -> None:
     assert await seq.catch_up() == [frame(5), frame(6)]
     assert await seq.catch_up() == []
     assert seq.last == 6
+
+
+async def test_the_catch_up_marker_reads_the_log_instead_of_being_sent() -> None:
+    from wealist.core.realtime.sequence import CATCH_UP
+
+    log = Log(1, 3)
+    seq = sequencer(log, 1)
+    assert await seq.admit(CATCH_UP) == [frame(2), frame(3)]
+    assert await seq.admit(CATCH_UP) == []

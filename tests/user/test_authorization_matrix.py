@@ -93,6 +93,12 @@ CASES = [
         INTERNAL,
         at("/api/internal/workspaces/{a}/members/{owner}"),
     ),
+    Case(
+        "POST",
+        "/api/internal/workspaces/{workspaceId}/directory",
+        INTERNAL,
+        at("/api/internal/workspaces/{a}/directory", lambda v: {"userIds": [v["owner"]]}),
+    ),
     Case("POST", "/api/users", INTERNAL, at("/api/users", {"email": "new-user@example.com"})),
     Case("PUT", "/api/users/{userId}/restore", INTERNAL, at("/api/users/{owner}/restore")),
     Case("GET", "/api/users/me", SIGNED_IN, at("/api/users/me")),

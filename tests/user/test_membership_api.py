@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import msgspec
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -106,3 +108,38 @@ async def test_validate_member_answers_membership_only(client: Client, world: Wo
     assert no.json() == {"isMember": False}
     probing = await client.get(f"{base}/{world.member.user_id}", headers=world.other_admin.headers)
     assert_error(probing, 404, "NOT_FOUND")
+
+
+async def test_the_directory_names_people_as_the_workspace_shows_them(
+    client: Client, world: World
+) -> None:
+    made = await client.put(
+        "/api/profiles/me",
+        json={"nickName": "Ownie"},
+        headers={**world.owner.headers, "X-Workspace-Id": world.a},
+    )
+    assert made.status_code == 200, made.text
+    asked = {"userIds": [world.owner.user_id, world.member.user_id, str(uuid.uuid4())]}
+    found = await client.post(
+        f"/api/internal/workspaces/{world.a}/directory", json=asked, headers=KEY
+    )
+    assert found.status_code == 200, found.text
+    body = found.json()
+    assert (body["workspaceId"], body["workspaceName"]) == (world.a, "Alpha team")
+    people = {p["userId"]: p for p in body["people"]}
+    assert set(people) == {world.owner.user_id, world.member.user_id}  # the unknown id: absent
+    assert people[world.owner.user_id]["name"] == "Ownie"
+    assert people[world.member.user_id] == {
+        "userId": world.member.user_id,
+        "name": "Member",
+        "email": world.member.email,
+    }
+    gone = await client.post(
+        f"/api/internal/workspaces/{uuid.uuid4()}/directory", json=asked, headers=KEY
+    )
+    assert gone.status_code == 404
+    too_many = {"userIds": [str(uuid.uuid4()) for _ in range(201)]}
+    refused = await client.post(
+        f"/api/internal/workspaces/{world.a}/directory", json=too_many, headers=KEY
+    )
+    assert refused.status_code == 400

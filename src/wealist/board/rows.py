@@ -7,7 +7,25 @@ from uuid import UUID
 
 import msgspec
 
-__all__ = ("BoardRow", "OptionRow", "ProjectMemberRow", "ProjectRow", "SeatRow")
+__all__ = (
+    "ActivityRow",
+    "AttachmentRow",
+    "BoardRow",
+    "CommentRow",
+    "DueRow",
+    "EventBoundsRow",
+    "FieldOptionRow",
+    "FileRow",
+    "JoinRequestRow",
+    "OptionValueRow",
+    "OwnedFileRow",
+    "ParticipantRow",
+    "ProjectHitRow",
+    "ProjectMemberRow",
+    "ProjectRow",
+    "PurgeRow",
+    "SeatRow",
+)
 
 
 class ProjectRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -29,6 +47,10 @@ class SeatRow(ProjectRow, frozen=True, kw_only=True):
     role: str | None
 
 
+class ProjectHitRow(ProjectRow, frozen=True, kw_only=True):
+    total: int  # matches in all (the search's count(*) OVER ())
+
+
 class ProjectMemberRow(msgspec.Struct, frozen=True):
     id: UUID
     project_id: UUID
@@ -37,9 +59,62 @@ class ProjectMemberRow(msgspec.Struct, frozen=True):
     joined_at: datetime
 
 
-class OptionRow(msgspec.Struct, frozen=True):
+class JoinRequestRow(msgspec.Struct, frozen=True):
+    id: UUID
+    project_id: UUID
+    user_id: UUID
+    status: str
+    requested_at: datetime
+    updated_at: datetime
+
+
+class OptionValueRow(msgspec.Struct, frozen=True):
     field_type: str
     value: str
+
+
+class FieldOptionRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    project_id: UUID
+    field_type: str
+    value: str
+    label: str
+    color: str
+    display_order: int
+    is_system_default: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class FileRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A confirmed attachment as lists show it (also decoded from the views' JSON)."""
+
+    id: UUID
+    file_name: str
+    file_key: str
+    file_size: int
+    content_type: str
+    uploaded_by: UUID
+    created_at: datetime
+
+
+class OwnedFileRow(FileRow, frozen=True, kw_only=True):
+    owner_id: UUID
+
+
+class AttachmentRow(FileRow, frozen=True, kw_only=True):
+    workspace_id: UUID
+    entity_type: str
+    entity_id: UUID | None
+    project_id: UUID | None
+    board_id: UUID | None
+    status: str
+    expires_at: datetime | None
+
+
+class PurgeRow(msgspec.Struct, frozen=True):
+    id: UUID
+    file_key: str
 
 
 class BoardRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,8 +127,47 @@ class BoardRow(msgspec.Struct, frozen=True, kw_only=True):
     content: str
     custom_fields: str  # JSON text: decoded once, into the reply's struct
     rank: str
+    version: int
     start_date: datetime | None
     due_date: datetime | None
     created_at: datetime
     updated_at: datetime
     participant_ids: list[UUID]
+    attachments: str  # JSON array of FileRow
+
+
+class ParticipantRow(msgspec.Struct, frozen=True):
+    id: UUID
+    board_id: UUID
+    user_id: UUID
+    created_at: datetime
+
+
+class CommentRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    board_id: UUID
+    project_id: UUID
+    user_id: UUID
+    content: str
+    created_at: datetime
+    updated_at: datetime
+    attachments: str  # JSON array of FileRow
+
+
+class ActivityRow(msgspec.Struct, frozen=True):
+    id: int
+    board_id: UUID
+    actor_id: UUID
+    action: str
+    changes: str  # JSON array of {field, oldValue, newValue}
+    created_at: datetime
+
+
+class DueRow(msgspec.Struct, frozen=True):
+    id: UUID
+    project_name: str
+
+
+class EventBoundsRow(msgspec.Struct, frozen=True):
+    last: int
+    oldest: int | None

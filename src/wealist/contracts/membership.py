@@ -19,7 +19,11 @@ import msgspec
 
 __all__ = (
     "CACHE_TTL_S",
+    "DIRECTORY_MAX",
     "SET_IF_NEWER",
+    "Directory",
+    "DirectoryRequest",
+    "Person",
     "Membership",
     "Role",
     "membership_key",
@@ -62,3 +66,30 @@ end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
 return 1
 """
+
+
+# --- names of people, for services that show them (board's owner and member names) --------
+
+DIRECTORY_MAX = 200  # people named in one directory request
+
+
+class DirectoryRequest(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
+    user_ids: list[str]
+
+
+class Person(msgspec.Struct, rename="camel", frozen=True, kw_only=True, omit_defaults=True):
+    """How a user appears in a workspace: their profile's nickname, else their name."""
+
+    user_id: str
+    name: str
+    email: str
+    profile_image_url: str | None = None
+
+
+class Directory(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
+    """``POST /api/internal/workspaces/{id}/directory``: the workspace's name and the people
+    asked about (those that exist; absent ones are simply missing)."""
+
+    workspace_id: str
+    workspace_name: str
+    people: list[Person]

@@ -9,16 +9,26 @@ service's internal API is asked, and it fills the cache for the next time.
 from __future__ import annotations
 
 import msgspec
+import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from wealist.contracts.membership import Membership, membership_key
+from wealist.contracts.membership import (
+    DIRECTORY_MAX,
+    Directory,
+    DirectoryRequest,
+    Membership,
+    membership_key,
+)
 from wealist.core.errors import ServiceUnavailable, ValidationFailed
 from wealist.core.internal import InternalClient
 
 __all__ = ("MembershipClient",)
 
 _decode = msgspec.json.Decoder(Membership).decode
+_decode_directory = msgspec.json.Decoder(Directory).decode
+_encode = msgspec.json.Encoder().encode
+log = structlog.get_logger("wealist.membership")
 
 
 class MembershipClient:
@@ -51,3 +61,21 @@ class MembershipClient:
             return _decode(response.content)
         except msgspec.DecodeError as exc:
             raise ServiceUnavailable("the user service answered membership garbled") from exc
+
+    async def directory(self, workspace_id: str, user_ids: list[str]) -> Directory | None:
+        """The workspace's name and how these users appear in it; None when the user
+        service cannot say (callers show ids without names rather than fail)."""
+        asked = list(dict.fromkeys(user_ids))[:DIRECTORY_MAX]
+        try:
+            response = await self._internal.request(
+                "POST",
+                f"{self._base}/api/internal/workspaces/{workspace_id}/directory",
+                content=_encode(DirectoryRequest(user_ids=asked)),
+                headers={"content-type": "application/json"},
+            )
+            if response.status_code == 200:
+                return _decode_directory(response.content)
+            log.warning("membership.directory_failed", status=response.status_code)
+        except (ServiceUnavailable, msgspec.DecodeError) as exc:
+            log.warning("membership.directory_failed", error=type(exc).__name__)
+        return None

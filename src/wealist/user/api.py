@@ -13,7 +13,7 @@ from litestar import Response, delete, get, post, put
 from litestar.params import FromPath, HeaderParameter, JSONBody, Parameter
 from litestar.types import ControllerRouterHandler
 
-from wealist.contracts.membership import Membership
+from wealist.contracts.membership import Directory, DirectoryRequest, Membership
 from wealist.core.deps import Caller, Ctx, Internal
 from wealist.user.actions import images, join_requests, members, profiles, users, workspaces
 from wealist.user.actions.common import caller_id, parse_uuid
@@ -88,6 +88,14 @@ async def internal_membership(
     return await workspaces.get_membership(
         ctx, parse_uuid(workspaceId, "workspaceId"), parse_uuid(userId, "userId")
     )
+
+
+@post("/api/internal/workspaces/{workspaceId:str}/directory", status_code=200)
+async def internal_directory(
+    ctx: Ctx, internal: Internal, workspaceId: FromPath[str], data: JSONBody[DirectoryRequest]
+) -> Directory:
+    """The workspace's name and how the given users appear in it (other services' names)."""
+    return await workspaces.get_directory(ctx, parse_uuid(workspaceId, "workspaceId"), data)
 
 
 @post("/api/users", status_code=201)
@@ -427,6 +435,7 @@ ROUTES: list[ControllerRouterHandler] = [
     oauth_login,
     user_exists,
     internal_membership,
+    internal_directory,
     create_user,
     restore_user,
     get_me,

@@ -6,6 +6,7 @@ import functools
 from datetime import datetime
 from uuid import UUID
 
+from wealist.contracts.membership import Person
 from wealist.core.db import Conn, Queries, load_queries
 from wealist.user.rows import (
     AttachmentRow,
@@ -267,6 +268,16 @@ async def owned_workspace_count(conn: Conn, user: UUID) -> int:
 async def membership(conn: Conn, workspace_id: UUID, user: UUID) -> MembershipRow | None:
     params = {"workspace": workspace_id, "user": user}
     return await conn.fetch_one(queries().membership, params, MembershipRow)
+
+
+async def workspace_name(conn: Conn, workspace_id: UUID) -> str | None:
+    found = await conn.fetch_val(queries().workspace_name, {"workspace": workspace_id})
+    return None if found is None else str(found)
+
+
+async def directory(conn: Conn, workspace_id: UUID, users: list[UUID]) -> list[Person]:
+    params = {"workspace": workspace_id, "users": users}
+    return await conn.fetch_all(queries().directory, params, Person)
 
 
 async def share_workspace(conn: Conn, user: UUID, other: UUID) -> bool:

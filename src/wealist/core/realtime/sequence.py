@@ -19,12 +19,14 @@ from collections.abc import Awaitable, Callable
 
 import msgspec
 
-__all__ = ("Fetch", "Sequencer", "frame_seq", "reset_frame", "sequenced")
+__all__ = ("CATCH_UP", "Fetch", "Sequencer", "frame_seq", "reset_frame", "sequenced")
 
 _PREFIX = '{"seq":'
 # (after, upto) -> frames with after < seq <= upto in order (upto None: every later one)
 Fetch = Callable[[int, int | None], Awaitable[list[str]]]
 _encode = msgspec.json.Encoder().encode
+# Queued (never sent) when pub/sub may have dropped events: read the log for anything newer.
+CATCH_UP = "\x00catch-up"
 
 
 def sequenced(seq: int, body: bytes) -> str:
@@ -58,6 +60,8 @@ class Sequencer:
 
     async def admit(self, frame: str) -> list[str]:
         """What to send for ``frame``: nothing, it alone, or the gap before it and it."""
+        if frame == CATCH_UP:
+            return await self.catch_up()
         seq = frame_seq(frame)
         if seq is None:
             return [frame]

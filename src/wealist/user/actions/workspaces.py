@@ -6,13 +6,14 @@ import uuid
 from uuid import UUID
 
 from wealist.contracts.events import WORKSPACE_DELETED, WorkspaceDeleted
-from wealist.contracts.membership import Membership
+from wealist.contracts.membership import DIRECTORY_MAX, Directory, DirectoryRequest, Membership
 from wealist.core.context import ServiceContext
-from wealist.core.errors import Forbidden, NotFound
+from wealist.core.errors import Forbidden, NotFound, ValidationFailed
 from wealist.core.outbox import enqueue
 from wealist.user import store
 from wealist.user.actions.common import (
     WORKSPACE_NOT_FOUND,
+    parse_uuid,
     access_workspace,
     membership_answer,
     require_manager,
@@ -243,6 +244,21 @@ async def check_member(
         await access_workspace(conn, workspace_id, me)
         found = await store.membership(conn, workspace_id, user_id)
     return MemberCheck(is_member=found is not None and found.is_member)
+
+
+async def get_directory(
+    ctx: ServiceContext, workspace_id: UUID, asked: DirectoryRequest
+) -> Directory:
+    """The workspace's name and how the asked users appear in it (internal API)."""
+    if len(asked.user_ids) > DIRECTORY_MAX:
+        raise ValidationFailed(f"at most {DIRECTORY_MAX} userIds")
+    users = [parse_uuid(u, "userIds") for u in dict.fromkeys(asked.user_ids)]
+    async with ctx.database.connection() as conn:
+        name = await store.workspace_name(conn, workspace_id)
+        if name is None:
+            raise NotFound(WORKSPACE_NOT_FOUND)
+        people = await store.directory(conn, workspace_id, users) if users else []
+    return Directory(workspace_id=str(workspace_id), workspace_name=name, people=people)
 
 
 async def get_membership(ctx: ServiceContext, workspace_id: UUID, user_id: UUID) -> Membership:

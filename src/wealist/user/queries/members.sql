@@ -94,3 +94,14 @@ SELECT EXISTS (
                             AND b.is_active
     JOIN workspaces w ON w.id = a.workspace_id AND w.is_active
     WHERE a.user_id = %(user)s AND a.is_active)
+
+-- name: workspace_name
+SELECT workspace_name FROM workspaces WHERE id = %(workspace)s AND is_active
+
+-- name: directory
+-- How the given users appear in the workspace: profile nickname (else their name), email.
+SELECT u.id::text AS user_id, coalesce(nullif(p.nick_name, ''), u.name) AS name, u.email,
+       p.profile_image_url
+FROM unnest(%(users)s::uuid[]) AS asked (id)
+JOIN users u ON u.id = asked.id AND u.deleted_at IS NULL
+LEFT JOIN user_profiles p ON p.user_id = u.id AND p.workspace_id = %(workspace)s

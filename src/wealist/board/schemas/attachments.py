@@ -1,0 +1,67 @@
+"""Attachments: presigned uploads, registration, listing, download."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+
+EntityType = Literal["BOARD", "COMMENT", "PROJECT"]
+MAX_BYTES = 50 * 1024 * 1024  # contract 5.5: 1 byte to 50 MB
+FileName = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+ContentType = Annotated[str, msgspec.Meta(min_length=3, max_length=127)]
+
+
+def _entity(value: str) -> str:
+    upper = value.upper()  # the contract accepts any case
+    if upper not in {"BOARD", "COMMENT", "PROJECT"}:
+        raise ValueError("entityType must be BOARD, COMMENT or PROJECT")
+    return upper
+
+
+class PresignUpload(msgspec.Struct, rename="camel", kw_only=True):
+    entity_type: str
+    workspace_id: UUID
+    file_name: FileName
+    file_size: int
+    content_type: ContentType
+
+    def __post_init__(self) -> None:
+        self.entity_type = _entity(self.entity_type)
+        self.content_type = self.content_type.lower()
+
+
+class UploadUrl(msgspec.Struct, rename="camel", kw_only=True):
+    attachment_id: UUID
+    upload_url: str
+    file_key: str
+    expires_in: int
+
+
+class RegisterUpload(msgspec.Struct, rename="camel", kw_only=True):
+    entity_type: str
+    file_key: Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+    file_name: FileName
+    file_size: int
+    content_type: ContentType
+
+    def __post_init__(self) -> None:
+        self.entity_type = _entity(self.entity_type)
+        self.content_type = self.content_type.lower()
+
+
+class AttachmentOut(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
+    id: UUID
+    attachment_id: UUID  # additive: the frontend reads either
+    entity_type: str
+    status: str
+    file_name: str
+    file_url: str
+    file_size: int
+    content_type: str
+    uploaded_by: UUID
+    uploaded_at: datetime
+    entity_id: UUID | None = None
+    expires_at: datetime | None = None
