@@ -63,6 +63,8 @@ class State(msgspec.Struct, kw_only=True):
     postgres_port: int = DEFAULT_POSTGRES_PORT
     redis_port: int = DEFAULT_REDIS_PORT
     internal_api_key: str = msgspec.field(default_factory=lambda: secrets.token_urlsafe(32))
+    # signs the local blob store's URLs (every service shares it)
+    blob_secret: str = msgspec.field(default_factory=lambda: secrets.token_urlsafe(48))
 
     @classmethod
     def load(cls, path: Path) -> State:

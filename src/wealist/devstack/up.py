@@ -25,6 +25,7 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
 
+from wealist.devstack.blobs import blob_env, describe_blobs
 from wealist.devstack.prepare import (
     State,
     UpError,
@@ -127,6 +128,7 @@ class Stack:
         for variable, value in defaults.items():
             if variable not in env and f"{variable}_FILE" not in env:
                 env[variable] = value
+        env.update(blob_env(env, self.root, state.blob_secret, f"http://{HOST}:{ports['storage']}"))
         env.setdefault("PYTHONUNBUFFERED", "1")  # logs reach the file before a crash
         return env
 
@@ -196,6 +198,7 @@ class Stack:
         rows += [
             ("postgres", shown_url(self.env["WEALIST_POSTGRES_URL"])),
             ("redis", shown_url(self.env["WEALIST_REDIS_URL"])),
+            ("files", describe_blobs(self.env)),
             ("gateway", "not configured yet"),
             ("logs", f"{self.data_dir / 'logs'}/"),
         ]

@@ -217,6 +217,14 @@ async def _pending(ctx: ServiceContext, me: UUID, req: ConfirmUpload) -> tuple[F
             if req.version_id is not None
             else await store.pending_first_version(conn, req.file_id)
         )
+    if (
+        version is None
+        and file is not None
+        and file.uploaded_by == me
+        and file.status != "UPLOADING"
+    ):
+        await access_workspace(ctx, file.workspace_id, me)
+        raise Conflict("this upload is already confirmed")
     mine = file is not None and version is not None and version.uploaded_by == me
     if not mine or version is None or file is None or version.file_id != file.id:
         raise NotFound(UPLOAD_NOT_FOUND)

@@ -189,15 +189,15 @@ SELECT pg_advisory_xact_lock(hashtextextended('storage-quota:' || %(workspace)s:
 -- What a workspace holds: its active files (what the frontend shows), the trash, and every
 -- stored version plus unexpired pending uploads (what the quota counts).
 SELECT
-    (SELECT coalesce(sum(file_size), 0) FROM storage_files
+    (SELECT coalesce(sum(file_size), 0)::bigint FROM storage_files
       WHERE workspace_id = %(workspace)s AND status = 'ACTIVE') AS total_size,
     (SELECT count(*) FROM storage_files
       WHERE workspace_id = %(workspace)s AND status = 'ACTIVE') AS file_count,
-    (SELECT coalesce(sum(file_size), 0) FROM storage_files
+    (SELECT coalesce(sum(file_size), 0)::bigint FROM storage_files
       WHERE workspace_id = %(workspace)s AND status = 'DELETED') AS trash_size,
-    coalesce(sum(v.file_size) FILTER (WHERE v.status = 'ACTIVE'), 0) AS stored,
+    coalesce(sum(v.file_size) FILTER (WHERE v.status = 'ACTIVE'), 0)::bigint AS stored,
     coalesce(sum(v.file_size) FILTER (WHERE v.status = 'UPLOADING'
-                                        AND v.upload_expires_at > now()), 0) AS reserved
+                                        AND v.upload_expires_at > now()), 0)::bigint AS reserved
 FROM storage_file_versions v
 WHERE v.workspace_id = %(workspace)s
 

@@ -22,7 +22,7 @@ SELECT (SELECT count(*) FROM storage_files f
          WHERE f.folder_id = %(id)s AND f.status = 'ACTIVE') AS file_count,
        (SELECT count(*) FROM storage_folders c
          WHERE c.parent_id = %(id)s AND c.deleted_at IS NULL) AS folder_count,
-       (SELECT coalesce(sum(f.file_size), 0) FROM storage_files f
+       (SELECT coalesce(sum(f.file_size), 0)::bigint FROM storage_files f
          WHERE f.folder_id = %(id)s AND f.status = 'ACTIVE') AS total_size
 
 -- name: child_folders
@@ -34,7 +34,7 @@ SELECT c.id, c.workspace_id, c.project_id, c.parent_id, c.name, c.path, c.ancest
          WHERE f.folder_id = c.id AND f.status = 'ACTIVE') AS file_count,
        (SELECT count(*) FROM storage_folders g
          WHERE g.parent_id = c.id AND g.deleted_at IS NULL) AS folder_count,
-       (SELECT coalesce(sum(f.file_size), 0) FROM storage_files f
+       (SELECT coalesce(sum(f.file_size), 0)::bigint FROM storage_files f
          WHERE f.folder_id = c.id AND f.status = 'ACTIVE') AS total_size
 FROM storage_folders c
 WHERE c.workspace_id = %(workspace)s
@@ -112,7 +112,7 @@ SELECT c.id, c.workspace_id, c.project_id, c.parent_id, c.name, c.path, c.ancest
          WHERE f.folder_id = c.id AND f.status = 'ACTIVE') AS file_count,
        (SELECT count(*) FROM storage_folders g
          WHERE g.parent_id = c.id AND g.deleted_at IS NULL) AS folder_count,
-       (SELECT coalesce(sum(f.file_size), 0) FROM storage_files f
+       (SELECT coalesce(sum(f.file_size), 0)::bigint FROM storage_files f
          WHERE f.folder_id = c.id AND f.status = 'ACTIVE') AS total_size
 FROM storage_folders c
 WHERE c.workspace_id = %(workspace)s AND c.deleted_at IS NULL

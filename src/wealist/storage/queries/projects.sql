@@ -29,7 +29,7 @@ SELECT p.id, p.workspace_id, p.name, p.description, p.default_permission, p.is_p
          WHERE f.project_id = p.id AND f.status = 'ACTIVE') AS file_count,
        (SELECT count(*) FROM storage_folders d
          WHERE d.project_id = p.id AND d.deleted_at IS NULL) AS folder_count,
-       (SELECT coalesce(sum(f.file_size), 0) FROM storage_files f
+       (SELECT coalesce(sum(f.file_size), 0)::bigint FROM storage_files f
          WHERE f.project_id = p.id AND f.status = 'ACTIVE') AS total_size,
        0 AS total
 FROM storage_projects p
@@ -46,7 +46,7 @@ SELECT p.id, p.workspace_id, p.name, p.description, p.default_permission, p.is_p
          WHERE f.project_id = p.id AND f.status = 'ACTIVE') AS file_count,
        (SELECT count(*) FROM storage_folders d
          WHERE d.project_id = p.id AND d.deleted_at IS NULL) AS folder_count,
-       (SELECT coalesce(sum(f.file_size), 0) FROM storage_files f
+       (SELECT coalesce(sum(f.file_size), 0)::bigint FROM storage_files f
          WHERE f.project_id = p.id AND f.status = 'ACTIVE') AS total_size,
        count(*) OVER () AS total
 FROM storage_projects p
