@@ -28,9 +28,18 @@ async def test_create_group_returns_the_raw_chat(chat: Client, world: World) -> 
     assert response.status_code == 201, response.text
     body = response.json()
     assert set(body) == {
-        "chatId", "workspaceId", "projectId", "chatType", "chatName", "createdBy", "createdAt",
-        "updatedAt", "deletedAt", "participants", "lastSeq",
-    }  # fmt: skip
+        "chatId",
+        "workspaceId",
+        "projectId",
+        "chatType",
+        "chatName",
+        "createdBy",
+        "createdAt",
+        "updatedAt",
+        "deletedAt",
+        "participants",
+        "lastSeq",
+    }
     assert body["workspaceId"] == world.a
     assert body["chatType"] == "GROUP"
     assert body["chatName"] == "Planning"
@@ -41,8 +50,14 @@ async def test_create_group_returns_the_raw_chat(chat: Client, world: World) -> 
     )
     participant = body["participants"][0]
     assert set(participant) == {
-        "participantId", "chatId", "userId", "joinedAt", "lastReadAt", "isActive", "lastReadSeq",
-    }  # fmt: skip
+        "participantId",
+        "chatId",
+        "userId",
+        "joinedAt",
+        "lastReadAt",
+        "isActive",
+        "lastReadSeq",
+    }
     assert participant["isActive"] is True
 
 
@@ -77,17 +92,25 @@ async def test_only_members_create_chats_with_members(
 ) -> None:
     outsider = await chat.post(
         "/api/chats",
-        json={"workspaceId": world.a, "chatType": "GROUP", "chatName": "x",
-              "participants": [world.member.user_id]},
+        json={
+            "workspaceId": world.a,
+            "chatType": "GROUP",
+            "chatName": "x",
+            "participants": [world.member.user_id],
+        },
         headers=world.outsider.headers,
-    )  # fmt: skip
+    )
     assert_error(outsider, 404, "NOT_FOUND")
     stranger = await chat.post(
         "/api/chats",
-        json={"workspaceId": world.a, "chatType": "GROUP", "chatName": "x",
-              "participants": [world.outsider.user_id]},
+        json={
+            "workspaceId": world.a,
+            "chatType": "GROUP",
+            "chatName": "x",
+            "participants": [world.outsider.user_id],
+        },
         headers=world.owner.headers,
-    )  # fmt: skip
+    )
     assert_error(stranger, 400, "VALIDATION_ERROR")
     assert stranger.json()["details"] == {"userIds": [world.outsider.user_id]}
     cur = await db_chat.execute("SELECT count(*) FROM chats WHERE workspace_id = %s", (world.a,))
@@ -100,10 +123,14 @@ async def test_only_members_create_chats_with_members(
     assert_error(nameless, 400, "VALIDATION_ERROR")
     unknown_type = await chat.post(
         "/api/chats",
-        json={"workspaceId": world.a, "chatType": "CHANNEL", "chatName": "x",
-              "participants": [world.member.user_id]},
+        json={
+            "workspaceId": world.a,
+            "chatType": "CHANNEL",
+            "chatName": "x",
+            "participants": [world.member.user_id],
+        },
         headers=world.owner.headers,
-    )  # fmt: skip
+    )
     assert_error(unknown_type, 400, "VALIDATION_ERROR")
 
 

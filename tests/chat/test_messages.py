@@ -15,9 +15,21 @@ from tests.user.support import World
 Client = AsyncTestClient[Litestar]
 
 MESSAGE_FIELDS = {
-    "messageId", "chatId", "userId", "content", "messageType", "fileUrl", "fileName",
-    "fileSize", "createdAt", "updatedAt", "deletedAt", "seq", "clientMessageId", "reactions",
-}  # fmt: skip
+    "messageId",
+    "chatId",
+    "userId",
+    "content",
+    "messageType",
+    "fileUrl",
+    "fileName",
+    "fileSize",
+    "createdAt",
+    "updatedAt",
+    "deletedAt",
+    "seq",
+    "clientMessageId",
+    "reactions",
+}
 
 
 async def test_send_stores_with_the_next_seq(chat: Client, world: World, db_chat: Any) -> None:
@@ -30,9 +42,15 @@ async def test_send_stores_with_the_next_seq(chat: Client, world: World, db_chat
     second = await send(chat, world.member, room["chatId"], "hi back")
     assert second["seq"] == 2
     image = await send(
-        chat, world.member, room["chatId"], "", messageType="IMAGE",
-        fileUrl="https://files.example/a.png", fileName="a.png", fileSize=10,
-    )  # fmt: skip
+        chat,
+        world.member,
+        room["chatId"],
+        "",
+        messageType="IMAGE",
+        fileUrl="https://files.example/a.png",
+        fileName="a.png",
+        fileSize=10,
+    )
     assert image["seq"] == 3 and image["content"] == ""
     cur = await db_chat.execute(
         "SELECT seq, content FROM messages WHERE chat_id = %s ORDER BY seq", (room["chatId"],)
@@ -54,8 +72,9 @@ async def test_bad_messages_are_refused_and_nothing_is_stored(
         {"content": "x", "clientMessageId": ""},
         {"content": "x", "unknown": 1},
     ):
-        assert_error(await chat.post(path, json=body, headers=world.owner.headers), 400,
-                     "VALIDATION_ERROR")  # fmt: skip
+        assert_error(
+            await chat.post(path, json=body, headers=world.owner.headers), 400, "VALIDATION_ERROR"
+        )
     assert_error(
         await chat.post(path, json={"content": "x"}, headers=world.admin.headers), 403, "FORBIDDEN"
     )
@@ -80,9 +99,10 @@ async def test_a_retried_send_returns_the_original(
     assert len({(r.json()["messageId"], r.json()["seq"]) for r in replies}) == 1
     assert replies[0].json()["clientMessageId"] == "c-1"
     changed = await chat.post(
-        path, json={"content": "something else", "clientMessageId": "c-1"},
+        path,
+        json={"content": "something else", "clientMessageId": "c-1"},
         headers=world.owner.headers,
-    )  # fmt: skip
+    )
     assert_error(changed, 422, "CLIENT_MESSAGE_ID_REUSED")
     # another author may use the same client id: keys are per (chat, author)
     theirs = await send(chat, world.member, room["chatId"], "mine", clientMessageId="c-1")
@@ -123,8 +143,9 @@ async def test_history_pages_by_seq_and_by_message_id(chat: Client, world: World
     assert await page("limit=50&offset=0") == [1, 2, 3, 4, 5, 6, 7]  # offset: ignored
     bad = await chat.get(f"{path}?before=yesterday", headers=world.member.headers)
     assert_error(bad, 400, "VALIDATION_ERROR")
-    assert_error(await chat.get(f"{path}?limit=101", headers=world.member.headers), 400,
-                 "VALIDATION_ERROR")  # fmt: skip
+    assert_error(
+        await chat.get(f"{path}?limit=101", headers=world.member.headers), 400, "VALIDATION_ERROR"
+    )
 
 
 async def test_edit_delete_and_reactions(chat: Client, world: World) -> None:
@@ -143,8 +164,9 @@ async def test_edit_delete_and_reactions(chat: Client, world: World) -> None:
     assert reactions == [{"emoji": "👍", "count": 1, "userIds": [world.member.user_id]}]
     gone = await chat.delete(f"{path}/reactions/👍", headers=world.member.headers)
     assert gone.status_code == 204
-    assert_error(await chat.delete(f"{path}/reactions/👍", headers=world.member.headers), 404,
-                 "NOT_FOUND")  # fmt: skip
+    assert_error(
+        await chat.delete(f"{path}/reactions/👍", headers=world.member.headers), 404, "NOT_FOUND"
+    )
     assert_error(await chat.delete(path, headers=world.member.headers), 403, "FORBIDDEN")
     assert (await chat.delete(path, headers=world.owner.headers)).status_code == 204
     history = await chat.get(f"/api/chats/messages/{room['chatId']}", headers=world.owner.headers)
@@ -180,8 +202,11 @@ async def test_read_marks_only_for_messages_the_caller_sees(
         "unreadCount": 1
     }
     # never backwards
-    await chat.post("/api/chats/messages/read", json={"messageIds": [mine[0]["messageId"]]},
-                    headers=world.member.headers)  # fmt: skip
+    await chat.post(
+        "/api/chats/messages/read",
+        json={"messageIds": [mine[0]["messageId"]]},
+        headers=world.member.headers,
+    )
     cur = await db_chat.execute(
         "SELECT last_read_seq FROM chat_participants WHERE chat_id = %s AND user_id = %s",
         (room["chatId"], world.member.user_id),
@@ -222,7 +247,8 @@ async def test_search_finds_korean_substrings_in_my_chats_only(chat: Client, wor
     assert await found(world.member, "회의", workspaceId=world.a) != []
     assert await found(world.outsider, "회의") == []
     other = await chat.get(
-        "/api/chats/messages/search", params={"q": "회의", "workspaceId": world.a},
+        "/api/chats/messages/search",
+        params={"q": "회의", "workspaceId": world.a},
         headers=world.other_admin.headers,
-    )  # fmt: skip
+    )
     assert_error(other, 404, "NOT_FOUND")

@@ -154,12 +154,18 @@ async def test_typing_reads_edits_deletes_reactions_and_members(
             }
             assert cursors[world.member.user_id] == 1  # "seen by" in a DM or group
             mid = message["messageId"]
-            await http.put(f"/api/chats/messages/{mid}", json={"content": "edited"},
-                           headers=world.owner.headers)  # fmt: skip
+            await http.put(
+                f"/api/chats/messages/{mid}",
+                json={"content": "edited"},
+                headers=world.owner.headers,
+            )
             updated = await member.recv_type("MESSAGE_UPDATED")
             assert updated["message"]["content"] == "edited"
-            await http.post(f"/api/chats/messages/{mid}/reactions", json={"emoji": "🎉"},
-                            headers=world.member.headers)  # fmt: skip
+            await http.post(
+                f"/api/chats/messages/{mid}/reactions",
+                json={"emoji": "🎉"},
+                headers=world.member.headers,
+            )
             reaction = await owner.recv_type("REACTION_ADDED")
             assert (reaction["emoji"], reaction["userId"]) == ("🎉", world.member.user_id)
             await http.delete(
@@ -185,8 +191,10 @@ async def test_typing_reads_edits_deletes_reactions_and_members(
                 "chatId": chat_id,
                 "userId": world.admin.user_id,
             }
-            await http.delete(f"/api/chats/{chat_id}/participants/{world.admin.user_id}",
-                              headers=world.admin.headers)  # fmt: skip
+            await http.delete(
+                f"/api/chats/{chat_id}/participants/{world.admin.user_id}",
+                headers=world.admin.headers,
+            )
             left = await member.recv_type("USER_LEFT")
             assert left["userId"] == world.admin.user_id
 
@@ -196,8 +204,12 @@ async def test_sockets_refuse_strangers(chat_process: Any, world: World) -> None
     async with httpx.AsyncClient(base_url=proc.url) as http:
         room = await create_chat(http, world.owner, world.a, [world.member])
     path = f"{proc.ws_url}/api/chats/ws/{room['chatId']}"
-    for query in ("", "?token=garbage", f"?token={token_of(world.outsider)}",
-                  f"?token={token_of(world.admin)}"):  # fmt: skip
+    for query in (
+        "",
+        "?token=garbage",
+        f"?token={token_of(world.outsider)}",
+        f"?token={token_of(world.admin)}",
+    ):
         with pytest.raises(InvalidStatus):
             async with connect(path + query, open_timeout=10):
                 pass
