@@ -4,5 +4,7 @@ pytest_plugins = [
     "tests.plugins.harness",
     "tests.plugins.oidc_provider",
     "tests.plugins.s3_server",
+    "tests.plugins.livekit_server",
+    "tests.plugins.coturn",
     "tests.plugins.smtp_server",
 ]

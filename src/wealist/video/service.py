@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wealist.core.spec import ServiceSpec
+from wealist.video.settings import VideoSettings
 
 __all__ = ("SERVICE",)
 
@@ -11,7 +12,9 @@ SERVICE = ServiceSpec(
     port=8004,
     summary="call rooms, LiveKit tokens and webhooks, TURN credentials, call history",
     routes="wealist.video.api:ROUTES",
+    settings=VideoSettings,
     database="video_db",
     outbox=True,
+    hooks=("wealist.video.hooks:video_runtime",),
     health_prefixes=("",),
 )

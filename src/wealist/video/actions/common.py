@@ -1,0 +1,151 @@
+"""What the video actions share: ids, who may see a workspace or room, reply shapes.
+
+Access policy (contract 9): whoever is not an active member of a room's workspace gets
+403 for it and everything in it, with no data; a room or history that does not exist is
+404. Ending a call or removing someone from it takes its creator or a workspace
+OWNER/ADMIN.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from uuid import UUID
+
+import msgspec
+
+from wealist.contracts.membership import Membership
+from wealist.core.context import ServiceContext
+from wealist.core.errors import BadRequest, Conflict, Forbidden, Gone, NotFound, ValidationFailed
+from wealist.core.security import Principal
+from wealist.video import store
+from wealist.video.rows import ParticipantRow, RoomRow
+from wealist.video.schemas import ParticipantOut, RoomOut
+from wealist.video.store import Keyset
+
+__all__ = (
+    "START",
+    "NotInRoom",
+    "RoomEnded",
+    "RoomFull",
+    "access_room",
+    "access_workspace",
+    "caller_id",
+    "check_active",
+    "check_can_manage",
+    "decode_cursor",
+    "encode_cursor",
+    "parse_uuid",
+    "participant_out",
+    "room_out",
+)
+
+ROOM_NOT_FOUND = "room not found"
+NOT_A_MEMBER = "you are not a member of this workspace"
+MANAGERS = frozenset({"OWNER", "ADMIN"})
+
+# Before every real row of a newest-first list.
+START = Keyset(datetime(9999, 12, 31, tzinfo=UTC), UUID(int=(1 << 128) - 1))
+
+
+class RoomFull(Conflict):
+    code = "ROOM_FULL"
+    default_message = "Room is full"
+
+
+class RoomEnded(Gone):
+    code = "ROOM_ENDED"
+    default_message = "Room has ended"
+
+
+class NotInRoom(BadRequest):
+    code = "NOT_IN_ROOM"
+    default_message = "User is not in room"
+
+
+def parse_uuid(raw: str, field: str) -> UUID:
+    """An id from a path segment or query; 400 when it is not a UUID."""
+    try:
+        return msgspec.convert(raw, UUID)
+    except msgspec.ValidationError:
+        raise ValidationFailed(f"{field} is not a valid UUID") from None
+
+
+def caller_id(caller: Principal) -> UUID:
+    return parse_uuid(caller.user_id, "token subject")
+
+
+async def access_workspace(ctx: ServiceContext, workspace_id: UUID, me: UUID) -> Membership:
+    """403 unless the caller is an active member of the workspace (cache first)."""
+    membership = await ctx.membership.get(str(workspace_id), str(me))
+    if not membership.is_member:
+        raise Forbidden(NOT_A_MEMBER)
+    return membership
+
+
+async def access_room(ctx: ServiceContext, room_id: UUID, me: UUID) -> tuple[RoomRow, Membership]:
+    """The room and the caller's membership of its workspace: 404 without a room, 403
+    outside. No connection is held while membership is asked (it may take a round trip)."""
+    async with ctx.database.connection() as conn:
+        room = await store.room_by_id(conn, room_id)
+    if room is None:
+        raise NotFound(ROOM_NOT_FOUND)
+    return room, await access_workspace(ctx, room.workspace_id, me)
+
+
+def check_can_manage(room: RoomRow, membership: Membership, me: UUID, what: str) -> None:
+    if room.creator_id != me and membership.role not in MANAGERS:
+        raise Forbidden(f"only the room's creator or a workspace admin can {what}")
+
+
+def check_active(room: RoomRow) -> None:
+    if not room.is_active:
+        raise RoomEnded
+
+
+def participant_out(row: ParticipantRow) -> ParticipantOut:
+    return ParticipantOut(
+        id=row.id,
+        user_id=row.user_id,
+        name=row.name,
+        joined_at=row.joined_at,
+        left_at=row.left_at,
+        is_active=row.is_active,
+    )
+
+
+def room_out(row: RoomRow, participants: list[ParticipantRow]) -> RoomOut:
+    """The room with who is in the call now (``participants`` may hold other rooms too)."""
+    present = [participant_out(p) for p in participants if p.room_id == row.id and p.is_active]
+    return RoomOut(
+        id=row.id,
+        name=row.name,
+        workspace_id=row.workspace_id,
+        creator_id=row.creator_id,
+        max_participants=row.max_participants,
+        is_active=row.is_active,
+        participant_count=len(present),
+        participants=present,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        ended_at=row.ended_at,
+    )
+
+
+def encode_cursor(at: datetime, row_id: UUID) -> str:
+    raw = f"{at.isoformat()}|{row_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> Keyset:
+    if cursor is None:
+        return START
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, _, row_id = raw.partition("|")
+        parsed = datetime.fromisoformat(at)
+        if parsed.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return Keyset(parsed, UUID(row_id))
+    except ValueError:
+        raise ValidationFailed("cursor is not one this service issued") from None
