@@ -267,3 +267,20 @@ async def test_events_of_unknown_types_are_acknowledged(noti_proc) -> None:
     response = await noti_proc.post("/api/internal/events", json=body, headers=KEY)
     assert response.status_code == 200
     assert response.json() == {"applied": False}
+
+
+async def test_a_broker_outage_loses_nothing(noti_proc, issuer, redis) -> None:
+    """Redis drops the process's pub/sub connection while notifications are published: the
+    broker reconnects, the stream replays from the database, nothing is lost or doubled."""
+    me, workspace = person(issuer), str(uuid.uuid4())
+    async with open_stream(noti_proc, me.token) as (_, reader):
+        assert (await reader.next()).event == "connected"
+        await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+        during = [await create(noti_proc, me.user_id, workspace) for _ in range(3)]
+        got = [await reader.next(timeout=20) for _ in range(3)]
+        assert [(e.id, json.loads(e.data)["id"]) for e in got] == [
+            (str(n + 1), made["id"]) for n, made in enumerate(during)
+        ]
+        after = await create(noti_proc, me.user_id, workspace)
+        event = await reader.next()
+        assert (event.id, json.loads(event.data)["id"]) == ("4", after["id"])
