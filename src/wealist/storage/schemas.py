@@ -303,6 +303,7 @@ class ShareOut(_Out, frozen=True, kw_only=True):
     permission: str
     is_public: bool
     is_expired: bool
+    password_protected: bool
     created_at: datetime
     updated_at: datetime
     shared_with_id: UUID | None = None
@@ -311,7 +312,6 @@ class ShareOut(_Out, frozen=True, kw_only=True):
     share_url: str | None = None
     link_expires_at: datetime | None = None
     include_children: bool | None = None
-    password_protected: bool = False
 
 
 class SharedItemOut(_Out, frozen=True, kw_only=True):
@@ -357,14 +357,14 @@ class MemberOut(_Out, frozen=True, kw_only=True):
 
 
 class MemberReply(MemberOut, frozen=True, kw_only=True):
-    success: bool = True
+    success: bool  # always sent (omit_defaults would drop a default)
     data: MemberOut
 
 
 class MembersReply(_Out, frozen=True, kw_only=True):
     members: list[MemberOut]
     data: list[MemberOut]
-    success: bool = True
+    success: bool  # always sent (omit_defaults would drop a default)
 
 
 class ProjectOut(_Out, frozen=True, kw_only=True):
@@ -386,7 +386,7 @@ class ProjectOut(_Out, frozen=True, kw_only=True):
 
 
 class ProjectReply(ProjectOut, frozen=True, kw_only=True):
-    success: bool = True
+    success: bool  # always sent (omit_defaults would drop a default)
     data: ProjectOut
 
 
@@ -397,4 +397,4 @@ class ProjectListReply(_Out, frozen=True, kw_only=True):
     page_size: int
     total_pages: int
     data: list[ProjectOut]
-    success: bool = True
+    success: bool  # always sent (omit_defaults would drop a default)

@@ -118,6 +118,7 @@ async def list_projects(
         page_size=page_size,
         total_pages=math.ceil(total / page_size),
         data=projects,
+        success=True,
     )
 
 

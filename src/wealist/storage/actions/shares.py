@@ -101,12 +101,12 @@ async def do_create_share(ctx: ServiceContext, me: UUID, new: CreateShare) -> Sh
         raise ValidationFailed("share either with a user (sharedWithId) or by link (isPublic)")
     if new.password is not None and not new.is_public:
         raise ValidationFailed("only a public link can have a password")
-    if new.shared_with_id == me:
-        raise ValidationFailed("you cannot share with yourself")
     password = await hash_password(new.password) if new.password else None
     share_id = uuid.uuid4()
     async with ctx.database.transaction() as tx:
         item = await _entity(ctx, tx, new.entity_type, new.entity_id, me, need=EDIT)
+        if new.shared_with_id == me:
+            raise ValidationFailed("you cannot share with yourself")
         if new.shared_with_id is not None:
             target = await ctx.membership.get(str(item.workspace_id), str(new.shared_with_id))
             if not target.is_member:

@@ -33,7 +33,7 @@ __all__ = ("ROUTES",)
 
 
 def _reply(project: ProjectOut) -> ProjectReply:
-    return ProjectReply(**msgspec.structs.asdict(project), data=project)
+    return ProjectReply(**msgspec.structs.asdict(project), data=project, success=True)
 
 
 @post("/api/storage/projects", status_code=201)
@@ -80,14 +80,14 @@ async def add_member(
 ) -> MemberReply:
     project = parse_uuid(projectId, "projectId")
     member = await actions.do_add_member(ctx, caller_id(caller), project, data)
-    return MemberReply(**msgspec.structs.asdict(member), data=member)
+    return MemberReply(**msgspec.structs.asdict(member), data=member, success=True)
 
 
 @get("/api/storage/projects/{projectId:str}/members")
 async def list_members(ctx: Ctx, caller: Caller, projectId: FromPath[str]) -> MembersReply:
     project = parse_uuid(projectId, "projectId")
     members = await actions.list_members(ctx, caller_id(caller), project)
-    return MembersReply(members=members, data=members)
+    return MembersReply(members=members, data=members, success=True)
 
 
 @put("/api/storage/projects/{projectId:str}/members/{userId:str}")
@@ -101,7 +101,7 @@ async def change_member(
     """``userId``: the member's user id, or their membership id (the frontend's)."""
     project, who = parse_uuid(projectId, "projectId"), parse_uuid(userId, "userId")
     member = await actions.do_change_member(ctx, caller_id(caller), project, who, data)
-    return MemberReply(**msgspec.structs.asdict(member), data=member)
+    return MemberReply(**msgspec.structs.asdict(member), data=member, success=True)
 
 
 @delete("/api/storage/projects/{projectId:str}/members/{userId:str}", status_code=204)
