@@ -26,6 +26,7 @@ class Setup:
     """What a case needs besides the world (a pending request, an uploaded image...)."""
 
     values: dict[str, str] = field(default_factory=dict)
+    actors: dict[str, Any] = field(default_factory=dict)  # name -> Actor, beyond the world's
 
 
 Prepare = Callable[[Any, World], Awaitable[Setup]]  # (the module's clients, world)
@@ -93,7 +94,6 @@ async def check_case(  # a cell needs all of these
     actors: tuple[str, ...],
     new_world: Callable[[], Awaitable[World]],
     clients: Any,
-    actor_of: Callable[[World, str], Any] | None = None,
 ) -> None:
     """Run ``case`` for each actor (a fresh world per actor when ``case.fresh``)."""
     world = await new_world()
@@ -103,14 +103,18 @@ async def check_case(  # a cell needs all of these
         if case.fresh:
             world = await new_world()
             setup = await case.prepare(clients, world)
-        actor = actor_of(world, name) if actor_of else world.actors()[name]
+        actor = setup.actors.get(name) or world.actors()[name]
         path, body, headers = case.request(world, setup)
         response = await client.request(
-            case.method, path, json=body, headers={**actor.headers, **headers}
+            case.method,
+            path,
+            json=body,
+            headers={**actor.headers, **headers},
+            follow_redirects=False,
         )
         got[name] = response.status_code
         if name in OUTSIDERS and not (case.discloses and response.status_code < 300):
             assert_nothing_of_a(world, response)
         if response.status_code >= 400:
             assert set(response.json()) >= {"error", "requestId"}, response.text
-    assert got == dict(zip(actors, case.expect, strict=True))
+    assert got == dict(zip(actors, case.expect, strict=True)), got
