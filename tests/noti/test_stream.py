@@ -284,3 +284,30 @@ async def test_a_broker_outage_loses_nothing(noti_proc, issuer, redis) -> None:
         after = await create(noti_proc, me.user_id, workspace)
         event = await reader.next()
         assert (event.id, json.loads(event.data)["id"]) == ("4", after["id"])
+
+
+def _metric(text: str, name: str) -> float:
+    return next(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name))
+
+
+async def test_the_originals_noti_metrics_are_exported(noti_proc, issuer) -> None:
+    me, workspace = person(issuer), str(uuid.uuid4())
+    async with open_stream(noti_proc, me.token) as (_, reader):
+        await reader.next()
+        made = await create(noti_proc, me.user_id, workspace)
+        await reader.next()
+        await noti_proc.patch(f"/api/notifications/{made['id']}/read", headers=me.auth)
+        text = (await noti_proc.get("/metrics")).text
+        assert _metric(text, "noti_service_sse_connections_active") == 1
+        assert _metric(text, "noti_service_sse_connections_created_total") == 1
+        assert _metric(text, "noti_service_notifications_created_total") == 1
+        assert _metric(text, "noti_service_notifications_delivered_total") == 1
+        assert _metric(text, "noti_service_notifications_read_total") == 1
+    await noti_proc.delete(f"/api/notifications/{made['id']}", headers=me.auth)
+    for _ in range(100):  # the server notices the closed stream at its next write
+        text = (await noti_proc.get("/metrics")).text
+        if _metric(text, "noti_service_sse_connections_active") == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert _metric(text, "noti_service_sse_connections_closed_total") == 1
+    assert _metric(text, "noti_service_notifications_deleted_total") == 1

@@ -14,6 +14,7 @@ from wealist.noti.actions.common import settings_of
 from wealist.noti.actions.digests import do_send_digests
 from wealist.noti.actions.retention import do_purge_all
 from wealist.noti.mailer import Mailer, SmtpMailer
+from wealist.noti.metrics import metrics_of
 
 __all__ = ("noti_runtime", "repeat")
 
@@ -32,6 +33,7 @@ async def repeat(
 
 async def noti_runtime(ctx: ServiceContext) -> AsyncIterator[None]:
     settings = settings_of(ctx)
+    metrics_of(ctx)  # registered at start, so /metrics lists them before the first event
     mailer: Mailer | None = SmtpMailer(settings) if settings.smtp_host else None
     if mailer is None:
         ctx.log.info("noti.email_not_configured", hint="set WEALIST_NOTI_SMTP_HOST")

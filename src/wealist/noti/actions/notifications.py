@@ -29,6 +29,7 @@ from wealist.noti.actions.common import (
     write_unread_cache,
 )
 from wealist.noti.frames import notification_frame, state_frame
+from wealist.noti.metrics import metrics_of
 from wealist.noti.rows import NotificationRow
 from wealist.noti.schemas import (
     MarkedAsRead,
@@ -161,6 +162,7 @@ async def create_in(
 
 
 async def announce_created(ctx: ServiceContext, rows: list[NotificationRow]) -> None:
+    metrics_of(ctx).created.inc(len(rows))
     shown = sorted((r for r in rows if r.seq is not None), key=lambda r: r.seq or 0)
     await publish(
         ctx,
@@ -275,6 +277,7 @@ async def do_mark_read(ctx: ServiceContext, user: UUID, notification_id: UUID) -
             )
 
             async def announce() -> None:
+                metrics_of(ctx).read.inc()
                 await invalidate_unread(ctx, [(user, row.workspace_id)])
                 await publish(ctx, [(user, frame)])
 
@@ -290,6 +293,7 @@ async def do_mark_all_read(ctx: ServiceContext, user: UUID, workspace: UUID) -> 
             frame = state_frame("read-all", workspace, ReadAll(workspace, marked, now))
 
             async def announce() -> None:
+                metrics_of(ctx).read.inc(marked)
                 await invalidate_unread(ctx, [(user, workspace)])
                 await publish(ctx, [(user, frame)])
 
@@ -309,6 +313,7 @@ async def do_delete(ctx: ServiceContext, user: UUID, notification_id: UUID) -> N
         workspace = gone.workspace_id
 
         async def announce() -> None:
+            metrics_of(ctx).deleted.inc()
             if was_unread:
                 await invalidate_unread(ctx, [(user, workspace)])
             await publish(ctx, [(user, frame)])

@@ -33,6 +33,7 @@ from wealist.core.realtime.sse import PING, format_event, reset_event
 from wealist.noti import store
 from wealist.noti.actions.common import replayed_out, settings_of
 from wealist.noti.frames import GAP, parse, with_id
+from wealist.noti.metrics import metrics_of
 
 __all__ = ("StreamRequest", "notification_stream", "parse_resume")
 
@@ -67,6 +68,7 @@ class _Stream:
         self.workspace = str(request.workspace) if request.workspace else None
         self.last = 0  # the seq the client is known to have (sent, or skipped as filtered)
         self.subscriber: Subscriber = hub.subscriber(on_gap=self._gap)
+        self.delivered = metrics_of(ctx).delivered
 
     async def _gap(self) -> None:
         self.subscriber.offer(GAP)  # a full queue closes the stream: the client resumes
@@ -98,6 +100,7 @@ class _Stream:
                 seq = row.seq or 0
                 self.last = seq
                 body = format_event(_encode(replayed_out(row)).decode(), event="notification")
+                self.delivered.inc()
                 yield with_id(body, seq)
             if len(found) < page:
                 self.last = max(self.last, head)  # the rest up to head: filtered out or gone
@@ -144,6 +147,7 @@ class _Stream:
             return
         self.last = parsed.seq
         if self._wanted(parsed.workspace_id):
+            self.delivered.inc()
             yield with_id(parsed.event, parsed.seq)
 
     def _wait_s(self) -> float:
@@ -197,10 +201,15 @@ async def notification_stream(ctx: ServiceContext, request: StreamRequest) -> As
     hub = ctx.hub
     assert hub is not None  # the noti spec is realtime: the context has a hub
     stream = _Stream(ctx, hub, request)
+    metrics = metrics_of(ctx)
+    metrics.streams_opened.inc()
+    metrics.streams_active.inc()
     try:
         async for chunk in stream.run():
             yield chunk
     except Exception as exc:  # noqa: BLE001  # the database went away mid-stream: end it
         ctx.log.warning("noti.stream_failed", error=type(exc).__name__)
     finally:
+        metrics.streams_active.dec()
+        metrics.streams_closed.inc()
         await hub.leave(stream.subscriber)
