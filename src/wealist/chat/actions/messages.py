@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from uuid import UUID
 
 import msgspec
+from redis.exceptions import RedisError
 
 from wealist.chat import store
 from wealist.chat.actions.common import (
@@ -96,8 +97,15 @@ async def _original(ctx: ServiceContext, chat_id: UUID, me: UUID, new: SendMessa
     if not _same(row, new):
         raise ClientIdReused
     found = message_out(row)
-    await publish(ctx, chat_id, message_frame(found))
+    await _announce_again(ctx, found)
     return found
+
+
+async def _announce_again(ctx: ServiceContext, message: MessageOut) -> None:
+    try:
+        await publish(ctx, message.chat_id, message_frame(message))
+    except RedisError as exc:  # stored and acked either way; sockets catch up from PG
+        ctx.log.warning("chat.republish_failed", error=type(exc).__name__)
 
 
 async def do_send(
@@ -122,7 +130,7 @@ async def do_send(
             if not _same(row, new):
                 raise ClientIdReused
             found = message_out(row)
-            await publish(ctx, chat_id, message_frame(found))
+            await _announce_again(ctx, found)
             return found, False
     params = {
         "id": uuid.uuid4(),
@@ -158,7 +166,10 @@ async def _notify(
     if not sent.others:
         return
     others = [str(u) for u in sent.others]
-    statuses = await presence_of(ctx).statuses(str(sent.workspace_id), others)
+    try:
+        statuses = await presence_of(ctx).statuses(str(sent.workspace_id), others)
+    except RedisError:  # presence unknown: rather notify too often than never (T03)
+        statuses = ["OFFLINE"] * len(others)
     mentioned = {str(u) for u in mentions}
     events: dict[str, list[tuple[UUID, str]]] = {CHAT_MENTIONED: [], CHAT_MESSAGE: []}
     for user, status in zip(others, statuses, strict=True):

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import WebSocket
+from redis.exceptions import RedisError
 
 from wealist.chat.actions.common import settings_of
 from wealist.chat.actions.presence import do_touch, presence_of
@@ -86,10 +87,13 @@ class Connection:
     async def open(self) -> bool:
         """Count this socket; False when the user holds too many already."""
         most = self.settings.ws_sockets_per_user
-        if not await self.presence.socket(self.user, self.id, "open", most):
-            return False
-        for workspace in self.workspaces:
-            await do_touch(self.ctx, workspace, self.user, self.id, "open")
+        try:
+            if not await self.presence.socket(self.user, self.id, "open", most):
+                return False
+            for workspace in self.workspaces:
+                await do_touch(self.ctx, workspace, self.user, self.id, "open")
+        except RedisError as exc:  # messages do not depend on Redis: admit, uncounted
+            self.ctx.log.warning("chat.presence_unavailable", error=type(exc).__name__)
         return True
 
     async def close(self) -> None:
