@@ -89,3 +89,15 @@ async def test_new_versions_count_against_the_quota(open_drive: Any, world: Worl
             headers=world.member.headers,
         )
         assert_error(refused, 413, "QUOTA_EXCEEDED")
+
+
+def test_quotas_are_configured_per_workspace_from_the_environment() -> None:
+    from wealist.core.settings import load_settings
+    from wealist.storage.settings import StorageSettings
+
+    environ = {
+        "WEALIST_STORAGE_DEFAULT_QUOTA_BYTES": "1000",
+        "WEALIST_STORAGE_WORKSPACE_QUOTAS": '{"big-one": 5000}',
+    }
+    settings = load_settings(StorageSettings, "storage", environ)
+    assert (settings.quota_for("big-one"), settings.quota_for("any-other")) == (5000, 1000)
