@@ -143,6 +143,8 @@ def _serve(args: argparse.Namespace) -> int:
         loop=Loops.uvloop,
         websockets=True,
         log_access=False,
+        backlog=settings.backlog,
+        backpressure=settings.max_connections,
     ).serve()
     return 0
 

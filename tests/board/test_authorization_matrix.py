@@ -298,9 +298,9 @@ CASES = [
     # the internal event route (the internal key only)
     row(
         "POST",
-        "/api/internal/events",
+        "/api/internal/events/board",
         INTERNAL,
-        "/api/internal/events",
+        "/api/internal/events/board",
         {"id": "4f0e3c0e-0000-4000-8000-000000000000", "type": "x", "occurred_at": "now"},
     ),
 ]

@@ -22,5 +22,5 @@ async def explode(ctx: ServiceContext, tx: Tx, event: EventEnvelope) -> None:
 
 
 ROUTES: list[ControllerRouterHandler] = [
-    events_route({"probe.recorded": record, "probe.exploding": explode})
+    events_route("board", {"probe.recorded": record, "probe.exploding": explode})
 ]

@@ -86,7 +86,7 @@ async def test_an_event_is_posted_to_its_consumer_with_the_internal_key(consumer
             await deliver(event(NOTIFICATION_REQUESTED))
     assert CONSUMERS[NOTIFICATION_REQUESTED] == ("noti",)
     path, key, caller, body = consumer.seen[0]
-    assert (path, key, caller) == ("/api/internal/events", "k-1", "board")
+    assert (path, key, caller) == ("/api/internal/events/noti", "k-1", "board")
     assert body == {
         "id": sent.id,
         "type": NOTIFICATION_REQUESTED,
@@ -109,26 +109,26 @@ async def test_the_receiving_route_applies_each_event_once(app_client: Callable[
         first = event("probe.recorded")
         body = msgspec.json.encode(first)
         for expected in (True, False, False):
-            answer = await client.post("/api/internal/events", content=body, headers=key)
+            answer = await client.post("/api/internal/events/board", content=body, headers=key)
             assert answer.status_code == 200, answer.text
             assert answer.json() == {"applied": expected}
         assert events_probe.APPLIED.count(first.id) == 1
 
         other = msgspec.json.encode(event("probe.unknown"))
-        answer = await client.post("/api/internal/events", content=other, headers=key)
+        answer = await client.post("/api/internal/events/board", content=other, headers=key)
         assert answer.json() == {"applied": False}
 
         # A failing handler leaves the id unclaimed: the relay's retry applies it later.
         failing = msgspec.json.encode(event("probe.exploding"))
         assert (
-            await client.post("/api/internal/events", content=failing, headers=key)
+            await client.post("/api/internal/events/board", content=failing, headers=key)
         ).status_code == 500
         assert (
-            await client.post("/api/internal/events", content=failing, headers=key)
+            await client.post("/api/internal/events/board", content=failing, headers=key)
         ).status_code == 500
 
-        assert (await client.post("/api/internal/events", content=body)).status_code == 401
+        assert (await client.post("/api/internal/events/board", content=body)).status_code == 401
         bad = json.dumps({**json.loads(body), "id": "not-a-uuid"}).encode()
         assert (
-            await client.post("/api/internal/events", content=bad, headers=key)
+            await client.post("/api/internal/events/board", content=bad, headers=key)
         ).status_code == 400

@@ -42,7 +42,7 @@ def event_body(
 def envelope(
     payload: dict[str, Any], *, event_id: str | None = None, kind: str = "notification.requested"
 ) -> dict[str, Any]:
-    """What an outbox relay posts to ``/api/internal/events``."""
+    """What an outbox relay posts to ``/api/internal/events/noti``."""
     return {
         "id": event_id or str(uuid.uuid4()),
         "type": kind,

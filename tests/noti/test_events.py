@@ -1,4 +1,4 @@
-"""Outbox events at ``POST /api/internal/events``: applied once per id, unknown types
+"""Outbox events at ``POST /api/internal/events/noti``: applied once per id, unknown types
 acknowledged, unappliable bodies refused with nothing changed."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from tests.noti.support import KEY, assert_error, create, envelope, event_body, person, stored
 
-EVENTS = "/api/internal/events"
+EVENTS = "/api/internal/events/noti"
 
 
 async def test_a_notification_event_is_applied_once(noti, db_noti, issuer) -> None:

@@ -58,7 +58,9 @@ async def test_writes_are_one_or_two_queries(noti, issuer) -> None:
         == 2
     )
     event = envelope(event_body(me.user_id, workspace))
-    assert await round_trips(noti, "POST", "/api/internal/events", json=event, headers=KEY) == 2
+    assert (
+        await round_trips(noti, "POST", "/api/internal/events/noti", json=event, headers=KEY) == 2
+    )
     made = await create(noti, me.user_id, workspace)
     assert (
         await round_trips(noti, "PATCH", f"/api/notifications/{made['id']}/read", headers=me.auth)

@@ -264,7 +264,7 @@ async def test_hundreds_of_streams_share_one_broker_connection(
 
 async def test_events_of_unknown_types_are_acknowledged(noti_proc) -> None:
     body = {"id": str(uuid.uuid4()), "type": "board.moved", "occurred_at": "2026-01-01T00:00:00Z"}
-    response = await noti_proc.post("/api/internal/events", json=body, headers=KEY)
+    response = await noti_proc.post("/api/internal/events/noti", json=body, headers=KEY)
     assert response.status_code == 200
     assert response.json() == {"applied": False}
 

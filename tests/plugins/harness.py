@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -458,8 +460,11 @@ class ServiceProcess:
                 self.proc.wait(5)
 
     def kill(self) -> None:
+        """SIGKILL the whole process group: Granian's workers die with their parent, as
+        when a container or machine goes away (a worker left behind would keep serving)."""
         if self.proc.poll() is None:
-            self.proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(5)
 
 
@@ -517,6 +522,7 @@ async def service_process(
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=ROOT,
+                start_new_session=True,  # its own process group: kill() takes the workers too
             )
         found = ServiceProcess(name, port, proc, log_path)
         started.append(found)

@@ -12,7 +12,6 @@ import msgspec
 
 __all__ = (
     "CONSUMERS",
-    "EVENTS_PATH",
     "NOTIFICATION_REQUESTED",
     "WORKSPACE_DELETED",
     "WORKSPACE_MEMBER_REMOVED",
@@ -20,6 +19,7 @@ __all__ = (
     "NotificationRequested",
     "WorkspaceDeleted",
     "WorkspaceMemberRemoved",
+    "events_path",
 )
 
 
@@ -39,10 +39,12 @@ WORKSPACE_DELETED = "workspace.deleted"
 WORKSPACE_MEMBER_REMOVED = "workspace.member_removed"
 
 
-# Where a relay delivers events: ``POST <consumer>/api/internal/events`` with the internal
-# key and an :class:`EventEnvelope` body; the consumer answers 2xx once it applied the event
-# (or had applied it before). Only services that apply an event type are listed.
-EVENTS_PATH = "/api/internal/events"
+def events_path(consumer: str) -> str:
+    """Where a relay delivers events: ``POST <consumer's URL>/api/internal/events/<consumer>``
+    with the internal key and an :class:`EventEnvelope` body; the consumer answers 2xx once
+    it applied the event (or had applied it before). The consumer's name is in the path so
+    every service's route can share one process (``wealist serve all``)."""
+    return f"/api/internal/events/{consumer}"
 
 
 class NotificationRequested(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
@@ -80,7 +82,7 @@ class WorkspaceMemberRemoved(msgspec.Struct, rename="camel", frozen=True, kw_onl
 
 CONSUMERS: dict[str, tuple[str, ...]] = {
     NOTIFICATION_REQUESTED: ("noti",),
-    WORKSPACE_DELETED: ("board",),
-    WORKSPACE_MEMBER_REMOVED: ("board",),
+    WORKSPACE_DELETED: ("board", "noti"),
+    WORKSPACE_MEMBER_REMOVED: ("board", "noti"),
 }
 """event type -> the services that apply it (the relay delivers to each)."""

@@ -23,8 +23,8 @@ __all__ = (
     "SET_IF_NEWER",
     "Directory",
     "DirectoryRequest",
-    "Person",
     "Membership",
+    "Person",
     "Role",
     "membership_key",
 )

@@ -143,7 +143,7 @@ def service_router(ctx: ServiceContext) -> Router:
     if ctx.spec.event_handlers:
         from wealist.core.events import events_route
 
-        handlers.append(events_route(import_string(ctx.spec.event_handlers)))
+        handlers.append(events_route(ctx.name, import_string(ctx.spec.event_handlers)))
 
     def provide_ctx() -> ServiceContext:
         return ctx

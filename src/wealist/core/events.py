@@ -2,8 +2,8 @@
 
 A producer's :class:`~wealist.core.outbox.OutboxRelay` hands each event to
 :class:`HttpDelivery`, which posts it to every consumer named in
-:data:`wealist.contracts.events.CONSUMERS` (``POST <consumer>/api/internal/events`` with the
-internal key). A consumer declares ``ServiceSpec.event_handlers``; :func:`events_route`
+:data:`wealist.contracts.events.CONSUMERS` (``POST <consumer>/api/internal/events/<consumer>``
+with the internal key). A consumer declares ``ServiceSpec.event_handlers``; :func:`events_route`
 receives the post, claims the event id in the service's inbox and runs the handler in that
 same transaction, so an event delivered twice is applied once.
 """
@@ -18,7 +18,7 @@ import msgspec
 from litestar import Request, post
 from litestar.handlers import HTTPRouteHandler
 
-from wealist.contracts.events import CONSUMERS, EVENTS_PATH, EventEnvelope
+from wealist.contracts.events import CONSUMERS, EventEnvelope, events_path
 from wealist.core.context import ServiceContext
 from wealist.core.db import Tx
 from wealist.core.deps import Ctx, Internal
@@ -54,7 +54,7 @@ class HttpDelivery:
         body = _encode(event)
         headers = {"content-type": "application/json", "x-calling-service": self._producer}
         for service in consumers:
-            url = self._settings.service_url(service) + EVENTS_PATH
+            url = self._settings.service_url(service) + events_path(service)
             response = await self._internal.request("POST", url, content=body, headers=headers)
             if not 200 <= response.status_code < 300:
                 raise DeliveryError(f"{service} answered {response.status_code} to {event.type}")
@@ -64,10 +64,11 @@ class EventAck(msgspec.Struct, frozen=True):
     applied: bool  # False: seen before, or a type this service does not apply
 
 
-def events_route(handlers: Mapping[str, EventHandler]) -> HTTPRouteHandler:
-    """``POST /api/internal/events`` applying ``handlers`` (event type -> handler) once per id."""
+def events_route(service: str, handlers: Mapping[str, EventHandler]) -> HTTPRouteHandler:
+    """``POST /api/internal/events/<service>`` applying ``handlers`` (event type -> handler)
+    once per event id."""
 
-    @post(EVENTS_PATH, status_code=200, include_in_schema=False)
+    @post(events_path(service), status_code=200, include_in_schema=False)
     async def receive_event(
         ctx: Ctx, internal: Internal, request: Request[Any, Any, Any]
     ) -> EventAck:

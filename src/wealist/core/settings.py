@@ -40,6 +40,10 @@ class CoreSettings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 0  # 0 means the service's default port
     workers: int = 1
+    # Granian: concurrent requests per worker (open sockets and SSE streams count) and
+    # the listen queue. Its default caps a process at ~1,024 streams.
+    max_connections: int = 10_000
+    backlog: int = 2048
     log_level: str = "info"
     log_format: str = "auto"  # json | console | auto (console on a TTY)
 

@@ -28,7 +28,7 @@ class ServiceSpec:
         health_prefixes: extra bases the health routes are mounted under (contract 2.6).
         hooks: import paths of ``async def hook(ctx) -> AsyncIterator[None]`` lifespans.
         event_handlers: import path of a mapping event type -> handler: the cross-service
-            events this service applies (``POST /api/internal/events``, see core.events).
+            events this service applies (``POST /api/internal/events/<name>``, core.events).
     """
 
     name: str

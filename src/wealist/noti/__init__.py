@@ -6,6 +6,6 @@ Redis: the unread-count cache ``unread:{userId}:{workspaceId}`` (with a generati
 and fan-out on ``user:{userId}`` (one broker subscription per user per process).
 Routes: ``/api/notifications`` (list, unread-count, read, read-all, delete, preferences),
 SSE ``/api/notifications/stream``, internal ``/api/internal/notifications[/bulk]`` and the
-kernel's ``/api/internal/events`` (``notification.requested``, ``workspace.deleted``,
+kernel's ``/api/internal/events/noti`` (``notification.requested``, ``workspace.deleted``,
 ``workspace.member_removed``). Jobs: retention and email digests (``hooks``).
 """

@@ -3,7 +3,7 @@
 Paths and shapes are the original noti service's (contract 7.1); replies are raw DTOs and
 errors ``{success:false, error:{code,message}}``. Additive: keyset ``cursor`` on the
 list, ``eventId`` idempotency on internal creates, and preferences. Outbox events
-arrive at the kernel's ``POST /api/internal/events`` (handlers in ``actions.events``).
+arrive at the kernel's ``POST /api/internal/events/noti`` (handlers in ``actions.events``).
 """
 
 from __future__ import annotations

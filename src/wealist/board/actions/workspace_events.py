@@ -1,5 +1,5 @@
 """What the board does when the user service says a workspace changed (outbox events,
-applied once per event id by the kernel's ``/api/internal/events`` route)."""
+applied once per event id by the kernel's ``/api/internal/events/board``)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Outbox events the noti service applies (``ServiceSpec.event_handlers``).
 
-The kernel's ``POST /api/internal/events`` (``wealist.core.events``) claims each event id
+The kernel's ``POST /api/internal/events/noti`` (``wealist.core.events``) claims each event id
 in this database's inbox and runs the handler in the same transaction, so a redelivered
 event changes nothing; types without a handler are acknowledged and ignored. A payload
 that can never be applied raises ``ValidationFailed``: the transaction (and the claim)
