@@ -14,13 +14,14 @@ import random
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from wealist.devstack.servers import free_port
+from wealist.devstack.servers import free_port, port_open
 
 TURN_SECRET = "wealist-test-turn-secret-0123456789abcdef"  # >= 32 bytes
 REALM = "wealist.test"
@@ -65,22 +66,15 @@ class Coturn:
 
 
 def _wait_listening(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    import time
-
+    """Until the server accepts TCP on its port (it opens UDP and TCP together)."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"turnserver exited {proc.returncode}:\n{log.read_text()}")
-        probe = subprocess.run(
-            ["turnutils_stunclient", "-p", str(port), "127.0.0.1"],
-            capture_output=True,
-            timeout=10,
-            check=False,
-        )
-        if probe.returncode == 0:
+        if port_open(port):
             return
-        time.sleep(0.2)
-    raise TimeoutError(f"turnserver did not answer STUN on {port}:\n{log.read_text()}")
+        time.sleep(0.1)
+    raise TimeoutError(f"turnserver did not listen on {port}:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,6 @@ from litestar import Request, Response, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 
-from wealist.contracts.events import EventEnvelope
 from wealist.core.deps import Caller, Ctx, Internal
 from wealist.core.security import bearer_token
 from wealist.video.actions import calls, history, livekit_events, rooms, turn, workspace_events
@@ -208,11 +207,11 @@ async def livekit_webhook(ctx: Ctx, request: Request[Any, Any, Any]) -> Ok[Webho
 
 
 @post("/api/internal/video/events", status_code=200)
-async def apply_event(ctx: Ctx, internal: Internal, data: JSONBody[EventEnvelope]) -> Ok[bool]:
-    """An outbox event for the video service (internal key); ``data`` is False for a
-    redelivery or an event type the service ignores."""
-    parse_uuid(data.id, "id")  # the inbox dedupes by uuid
-    return Ok(await workspace_events.do_apply_event(ctx, data))
+async def apply_event(ctx: Ctx, internal: Internal, request: Request[Any, Any, Any]) -> Ok[bool]:
+    """An outbox event (an ``EventEnvelope``) for the video service, internal key only;
+    ``data`` is False for a redelivery or an event type the service ignores."""
+    event = workspace_events.parse_event(await request.body())
+    return Ok(await workspace_events.do_apply_event(ctx, event))
 
 
 ROUTES: list[ControllerRouterHandler] = [

@@ -29,11 +29,24 @@ from wealist.core.outbox import claim_event
 from wealist.video import store
 from wealist.video.livekit import STATE_KEY, LiveKit
 
-__all__ = ("HANDLED", "do_apply_event")
+__all__ = ("HANDLED", "do_apply_event", "parse_event")
 
 HANDLED = frozenset({WORKSPACE_MEMBER_REMOVED, WORKSPACE_DELETED})
 
 P = TypeVar("P")
+
+
+_envelope = msgspec.json.Decoder(EventEnvelope)
+
+
+def parse_event(body: bytes) -> EventEnvelope:
+    """An event as the relay delivers it; its id must be a UUID (the inbox's key)."""
+    try:
+        event = _envelope.decode(body)
+        msgspec.convert(event.id, UUID)
+    except msgspec.DecodeError as exc:  # ValidationError included
+        raise ValidationFailed(f"not an event envelope: {exc}") from None
+    return event
 
 
 def _payload(event: EventEnvelope, kind: type[P]) -> P:

@@ -1,0 +1,203 @@
+"""Every video route crossed with {the room's creator (workspace OWNER), a workspace
+ADMIN, a MEMBER, an outsider, an admin of another workspace, anonymous}: each cell's
+status is asserted, and nobody outside workspace A sees anything of it. A route without
+a row fails ``test_every_route_has_a_row``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.plugins.authz import Case, Setup, at, check_case, check_routes_covered
+from tests.plugins.harness import TokenIssuer
+from tests.plugins.livekit_server import FakeLiveKit, livekit_settings
+from tests.user.support import World, build_world
+
+Client = AsyncTestClient[Litestar]
+ACTORS = ("owner", "admin", "member", "outsider", "other_admin", "anonymous")
+
+READ = (200, 200, 200, 403, 403, 401)
+MANAGE = (200, 200, 403, 403, 403, 401)
+NOBODY = (401, 401, 401, 401, 401, 401)
+
+
+@pytest.fixture
+async def video_turn(
+    app_client: Callable[..., Any], users: httpx.AsyncClient, livekit_server: FakeLiveKit
+) -> AsyncIterator[Client]:
+    settings = livekit_settings(
+        livekit_server,
+        user_service_url=str(users.base_url),
+        turn_secret="matrix-turn-secret-0123456789abcdef",
+        turn_urls=["turn:turn.example:3478"],
+    )
+    async with app_client("video", **settings) as opened:
+        yield opened
+
+
+async def a_room(clients: Any, world: World) -> Setup:
+    video, _, _ = clients
+    body = {"name": "Alpha sync", "workspaceId": world.a}
+    response = await video.post("/api/video/rooms", json=body, headers=world.owner.headers)
+    assert response.status_code == 201, response.text
+    return Setup({"room": response.json()["data"]["id"]})
+
+
+async def a_call(clients: Any, world: World) -> Setup:
+    """A room with the owner, the admin and the member in the call."""
+    setup = await a_room(clients, world)
+    video, _, _ = clients
+    for who in (world.owner, world.admin, world.member):
+        joined = await video.post(
+            f"/api/video/rooms/{setup.values['room']}/join", json={}, headers=who.headers
+        )
+        assert joined.status_code == 200, joined.text
+    return setup
+
+
+async def an_ended_call(clients: Any, world: World) -> Setup:
+    setup = await a_call(clients, world)
+    video, _, _ = clients
+    room = setup.values["room"]
+    saved = await video.post(
+        f"/api/video/rooms/{room}/transcript",
+        json={"content": "notes"},
+        headers=world.owner.headers,
+    )
+    assert saved.status_code == 200, saved.text
+    ended = await video.post(f"/api/video/rooms/{room}/end", headers=world.owner.headers)
+    assert ended.status_code == 200, ended.text
+    setup.values["history"] = saved.json()["data"]["callHistoryId"]
+    return setup
+
+
+def new_room(v: dict[str, str]) -> dict[str, str]:
+    return {"name": "New call", "workspaceId": v["a"]}
+
+
+CASES = [
+    Case(
+        "POST", "/api/video/rooms", (201, 201, 201, 403, 403, 401), at("/api/video/rooms", new_room)
+    ),
+    Case(
+        "GET",
+        "/api/video/rooms/workspace/{workspaceId}",
+        READ,
+        at("/api/video/rooms/workspace/{a}"),
+        prepare=a_room,
+    ),
+    Case("GET", "/api/video/rooms/{roomId}", READ, at("/api/video/rooms/{room}"), prepare=a_room),
+    Case(
+        "POST",
+        "/api/video/rooms/{roomId}/join",
+        READ,
+        at("/api/video/rooms/{room}/join", {}),
+        prepare=a_room,
+    ),
+    Case(
+        "POST",
+        "/api/video/rooms/{roomId}/leave",
+        READ,
+        at("/api/video/rooms/{room}/leave"),
+        prepare=a_call,
+        fresh=True,
+    ),
+    Case(
+        "POST",
+        "/api/video/rooms/{roomId}/end",
+        MANAGE,
+        at("/api/video/rooms/{room}/end"),
+        prepare=a_call,
+        fresh=True,
+    ),
+    Case(
+        "GET",
+        "/api/video/rooms/{roomId}/participants",
+        READ,
+        at("/api/video/rooms/{room}/participants"),
+        prepare=a_call,
+    ),
+    Case(
+        "DELETE",
+        "/api/video/rooms/{roomId}/participants/{userId}",
+        MANAGE,  # the owner removing themself leaves; the admin may remove the creator
+        at("/api/video/rooms/{room}/participants/{owner}"),
+        prepare=a_call,
+        fresh=True,
+    ),
+    Case(
+        "POST",
+        "/api/video/rooms/{roomId}/transcript",
+        READ,
+        at("/api/video/rooms/{room}/transcript", {"content": "minutes"}),
+        prepare=a_call,
+    ),
+    Case(
+        "GET",
+        "/api/video/history/workspace/{workspaceId}",
+        READ,
+        at("/api/video/history/workspace/{a}"),
+        prepare=an_ended_call,
+    ),
+    Case(
+        "GET",
+        "/api/video/history/me",
+        (200, 200, 200, 200, 200, 401),  # one's own calls: nothing for outsiders
+        at("/api/video/history/me"),
+        prepare=an_ended_call,
+    ),
+    Case(
+        "GET",
+        "/api/video/history/{historyId}",
+        READ,
+        at("/api/video/history/{history}"),
+        prepare=an_ended_call,
+    ),
+    Case(
+        "GET",
+        "/api/video/history/{historyId}/transcript",
+        READ,
+        at("/api/video/history/{history}/transcript"),
+        prepare=an_ended_call,
+    ),
+    Case(
+        "GET",
+        "/api/video/turn-credentials",
+        (200, 200, 200, 200, 200, 401),  # anyone signed in may relay through TURN
+        at("/api/video/turn-credentials"),
+    ),
+    Case(  # a user's access token is not a LiveKit signature
+        "POST",
+        "/api/video/webhooks/livekit",
+        NOBODY,
+        at("/api/video/webhooks/livekit", lambda v: {"event": "room_finished"}),
+    ),
+    Case(  # the internal key only
+        "POST",
+        "/api/internal/video/events",
+        NOBODY,
+        at("/api/internal/video/events", {"id": "x", "type": "workspace.deleted"}),
+    ),
+]
+
+
+async def test_every_route_has_a_row(video_turn: Client) -> None:
+    check_routes_covered(video_turn.app, CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+async def test_matrix(
+    video_turn: Client, users: httpx.AsyncClient, issuer: TokenIssuer, case: Case
+) -> None:
+    await check_case(
+        video_turn,
+        case,
+        actors=ACTORS,
+        new_world=lambda: build_world(users, issuer),
+        clients=(video_turn, users, issuer),
+    )
