@@ -179,9 +179,9 @@ CASES = [
     ),
     Case(  # the internal key only
         "POST",
-        "/api/internal/video/events",
+        "/api/internal/events/video",
         NOBODY,
-        at("/api/internal/video/events", {"id": "x", "type": "workspace.deleted"}),
+        at("/api/internal/events/video", {"id": "x", "type": "workspace.deleted"}),
     ),
 ]
 

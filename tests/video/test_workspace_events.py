@@ -18,7 +18,6 @@ from tests.video.support import (
     Db,
     assert_error,
     create_room,
-    data_of,
     join,
     joined,
     room_row,
@@ -26,7 +25,7 @@ from tests.video.support import (
 )
 
 Client = AsyncTestClient[Litestar]
-EVENTS = "/api/internal/video/events"
+EVENTS = "/api/internal/events/video"  # the kernel's route (core.events)
 KEY = {"x-internal-api-key": INTERNAL_KEY}
 
 
@@ -40,7 +39,9 @@ def envelope(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 async def deliver(client: Client, event: dict[str, Any]) -> bool:
-    result: bool = data_of(await client.post(EVENTS, json=event, headers=KEY))
+    response = await client.post(EVENTS, json=event, headers=KEY)
+    assert response.status_code == 200, response.text
+    result: bool = response.json()["applied"]
     return result
 
 

@@ -5,6 +5,6 @@ livekit_webhook_events; the shared outbox/inbox). Talks to: LiveKit's RoomServic
 and delete rooms, list and remove participants), the user service (membership through
 ``core.membership``; display names from workspace profiles).
 Routes: /api/video/* (contract 9), POST /api/video/webhooks/livekit,
-GET /api/video/turn-credentials, POST /api/internal/video/events.
+GET /api/video/turn-credentials, POST /api/internal/events/video (workspace events).
 Settings: :class:`wealist.video.settings.VideoSettings` (``WEALIST_VIDEO_*``).
 """

@@ -3,7 +3,8 @@
 Paths and shapes are the original video service's (contract 9): replies are
 ``{success, data}``, history pages add ``{total, limit, offset}``, leave/end answer
 ``{success, message}``. Additive: keyset cursors on lists (``X-Next-Cursor``), removing a
-participant, TURN credentials, LiveKit webhooks and the internal event endpoint.
+participant, TURN credentials, LiveKit webhooks. Workspace events arrive at the kernel's
+``/api/internal/events/video`` (see ``actions.workspace_events``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from litestar import Request, Response, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 
-from wealist.core.deps import Caller, Ctx, Internal
+from wealist.core.deps import Caller, Ctx
 from wealist.core.security import bearer_token
-from wealist.video.actions import calls, history, livekit_events, rooms, turn, workspace_events
+from wealist.video.actions import calls, history, livekit_events, rooms, turn
 from wealist.video.actions.common import caller_id, parse_uuid
 from wealist.video.livekit import receive_webhook, video_settings
 from wealist.video.schemas import (
@@ -206,14 +207,6 @@ async def livekit_webhook(ctx: Ctx, request: Request[Any, Any, Any]) -> Ok[Webho
     return Ok(await livekit_events.do_apply_webhook(ctx, event))
 
 
-@post("/api/internal/video/events", status_code=200)
-async def apply_event(ctx: Ctx, internal: Internal, request: Request[Any, Any, Any]) -> Ok[bool]:
-    """An outbox event (an ``EventEnvelope``) for the video service, internal key only;
-    ``data`` is False for a redelivery or an event type the service ignores."""
-    event = workspace_events.parse_event(await request.body())
-    return Ok(await workspace_events.do_apply_event(ctx, event))
-
-
 ROUTES: list[ControllerRouterHandler] = [
     create_room,
     workspace_rooms,
@@ -230,5 +223,4 @@ ROUTES: list[ControllerRouterHandler] = [
     get_transcript,
     turn_credentials,
     livekit_webhook,
-    apply_event,
 ]

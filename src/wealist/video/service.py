@@ -16,5 +16,6 @@ SERVICE = ServiceSpec(
     database="video_db",
     outbox=True,
     hooks=("wealist.video.hooks:video_runtime",),
+    event_handlers="wealist.video.actions.workspace_events:HANDLERS",
     health_prefixes=("",),
 )
