@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from wealist.core.context import ServiceContext
 from wealist.video.actions.livekit_events import do_prune_webhooks, do_reconcile
 from wealist.video.livekit import STATE_KEY, LiveKit, video_settings
+from wealist.video.metrics import metrics_of
 
 __all__ = ("video_runtime",)
 
@@ -34,6 +35,7 @@ async def sweep_forever(ctx: ServiceContext, interval_s: float) -> None:
 
 async def video_runtime(ctx: ServiceContext) -> AsyncIterator[None]:
     settings = video_settings(ctx)
+    metrics_of(ctx)  # registered at start: /metrics lists them before the first call
     if not settings.livekit_configured:
         ctx.log.warning("livekit.not_configured", hint="set WEALIST_VIDEO_LIVEKIT_*")
         yield

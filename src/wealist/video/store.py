@@ -17,7 +17,7 @@ from wealist.video.rows import (
     TranscriptRow,
 )
 
-__all__ = ("Keyset", "Seat")
+__all__ = ("Ended", "Keyset", "Seat")
 
 
 @functools.cache
@@ -37,6 +37,13 @@ class Seat(msgspec.Struct, frozen=True):
     active_count: int
     my_active: bool | None  # None: the user never joined this room
     my_removed: bool | None
+
+
+class Ended(msgspec.Struct, frozen=True):
+    """A call that just ended: its length, and the sessions still open that it closed."""
+
+    duration_seconds: int
+    closed: int
 
 
 class _Id(msgspec.Struct, frozen=True):
@@ -102,13 +109,13 @@ async def mark_checked(conn: Conn, room_id: UUID) -> None:
     await conn.execute(queries().mark_checked, {"id": room_id})
 
 
-async def end_room(conn: Conn, room_id: UUID) -> bool:
-    """End the call for everyone; False when it had already ended."""
-    return await conn.fetch_val(queries().end_room, {"id": room_id}) is not None
+async def end_room(conn: Conn, room_id: UUID) -> Ended | None:
+    """End the call for everyone; None when it had already ended."""
+    return await conn.fetch_one(queries().end_room, {"id": room_id}, Ended)
 
 
-async def end_room_if_empty(conn: Conn, room_id: UUID) -> bool:
-    return await conn.fetch_val(queries().end_room_if_empty, {"id": room_id}) is not None
+async def end_room_if_empty(conn: Conn, room_id: UUID) -> Ended | None:
+    return await conn.fetch_one(queries().end_room_if_empty, {"id": room_id}, Ended)
 
 
 # --- participants -----------------------------------------------------------------------
@@ -139,9 +146,11 @@ async def leave_seat(conn: Conn, room_id: UUID, user: UUID) -> bool:
     return await conn.fetch_val(queries().leave_seat, {"room": room_id, "user": user}) is not None
 
 
-async def remove_from_room(conn: Conn, room_id: UUID, user: UUID) -> bool:
+async def remove_from_room(conn: Conn, room_id: UUID, user: UUID) -> bool | None:
+    """Whether they were in the call; None when they never joined it."""
     params = {"room": room_id, "user": user}
-    return await conn.fetch_val(queries().remove_from_room, params) is not None
+    found: bool | None = await conn.fetch_val(queries().remove_from_room, params)
+    return found
 
 
 async def rooms_of_member(conn: Conn, workspace_id: UUID, user: UUID) -> list[UUID]:

@@ -22,6 +22,9 @@ from wealist.video.actions.common import (
     access_room,
     check_active,
     check_can_manage,
+    count_ended,
+    count_joined,
+    count_left,
     room_out,
 )
 from wealist.video.livekit import (
@@ -63,7 +66,7 @@ async def do_join(ctx: ServiceContext, me: UUID, room_id: UUID, access_token: st
         if not seat.my_active:
             if seat.active_count >= locked.max_participants:
                 raise RoomFull
-            await store.take_seat(tx, room_id, me, profile.nick_name)
+            count_joined(ctx, tx, await store.take_seat(tx, room_id, me, profile.nick_name))
         present = await store.active_participants(tx, [room_id])
     who = JoinIdentity(str(me), profile.nick_name, profile.profile_image_url)
     token = mint_join_token(settings, str(room_id), who)
@@ -82,9 +85,9 @@ async def do_leave(ctx: ServiceContext, me: UUID, room_id: UUID) -> None:
     livekit = livekit_of(ctx)
     async with ctx.database.transaction() as tx:
         await _lock(tx, room_id)
-        if not await store.leave_seat(tx, room_id, me):
+        if not count_left(ctx, tx, await store.leave_seat(tx, room_id, me)):
             raise NotInRoom
-        ended = await store.end_room_if_empty(tx, room_id)
+        ended = count_ended(ctx, tx, await store.end_room_if_empty(tx, room_id))
         await livekit.remove_participant(str(room_id), str(me))
         if ended:
             await livekit.delete_room(str(room_id))
@@ -97,7 +100,7 @@ async def do_end(ctx: ServiceContext, me: UUID, room_id: UUID) -> None:
     livekit = livekit_of(ctx)
     async with ctx.database.transaction() as tx:
         check_active(await _lock(tx, room_id))
-        await store.end_room(tx, room_id)
+        count_ended(ctx, tx, await store.end_room(tx, room_id))
         await livekit.delete_room(str(room_id))
 
 
@@ -114,6 +117,8 @@ async def do_remove_participant(
     livekit = livekit_of(ctx)
     async with ctx.database.transaction() as tx:
         check_active(await _lock(tx, room_id))
-        if not await store.remove_from_room(tx, room_id, user_id):
+        was_in_call = await store.remove_from_room(tx, room_id, user_id)
+        if was_in_call is None:
             raise NotInRoom
+        count_left(ctx, tx, was_in_call)
         await livekit.remove_participant(str(room_id), str(user_id))

@@ -16,12 +16,14 @@ import msgspec
 
 from wealist.contracts.membership import Membership
 from wealist.core.context import ServiceContext
+from wealist.core.db import Tx
 from wealist.core.errors import BadRequest, Conflict, Forbidden, Gone, NotFound, ValidationFailed
 from wealist.core.security import Principal
 from wealist.video import store
+from wealist.video.metrics import metrics_of
 from wealist.video.rows import ParticipantRow, RoomRow
 from wealist.video.schemas import ParticipantOut, RoomOut
-from wealist.video.store import Keyset
+from wealist.video.store import Ended, Keyset
 
 __all__ = (
     "START",
@@ -33,6 +35,9 @@ __all__ = (
     "caller_id",
     "check_active",
     "check_can_manage",
+    "count_ended",
+    "count_joined",
+    "count_left",
     "decode_cursor",
     "encode_cursor",
     "parse_uuid",
@@ -101,6 +106,32 @@ def check_can_manage(room: RoomRow, membership: Membership, me: UUID, what: str)
 def check_active(room: RoomRow) -> None:
     if not room.is_active:
         raise RoomEnded
+
+
+def count_ended(ctx: ServiceContext, tx: Tx, ended: Ended | None) -> bool:
+    """Whether a call just ended; its metrics are counted once the transaction commits."""
+    if ended is None:
+        return False
+    metrics = metrics_of(ctx)
+
+    def record() -> None:
+        metrics.call_ended(ended.duration_seconds)
+        metrics.left.inc(ended.closed)
+
+    tx.on_commit(record)
+    return True
+
+
+def count_joined(ctx: ServiceContext, tx: Tx, joined: bool) -> bool:
+    if joined:
+        tx.on_commit(metrics_of(ctx).joined.inc)
+    return joined
+
+
+def count_left(ctx: ServiceContext, tx: Tx, left: bool | None) -> bool:
+    if left:
+        tx.on_commit(metrics_of(ctx).left.inc)
+    return bool(left)
 
 
 def participant_out(row: ParticipantRow) -> ParticipantOut:

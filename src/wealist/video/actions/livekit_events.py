@@ -17,8 +17,9 @@ from uuid import UUID
 import msgspec
 
 from wealist.core.context import ServiceContext
-from wealist.core.db import Conn
+from wealist.core.db import Conn, Tx
 from wealist.video import store
+from wealist.video.actions.common import count_ended, count_joined, count_left
 from wealist.video.livekit import LiveKit, livekit_of, video_settings
 from wealist.video.rows import RoomRow
 from wealist.video.schemas import WebhookAck
@@ -54,41 +55,46 @@ async def do_apply_webhook(ctx: ServiceContext, event: Any) -> WebhookAck:
         if room is None:
             return WebhookAck(event=kind, applied=False)
         if kind == ROOM_FINISHED:
-            applied = await store.end_room(tx, room_id)
+            applied = count_ended(ctx, tx, await store.end_room(tx, room_id))
         else:
-            applied = await _participant_event(tx, livekit, room, kind, event)
+            applied = await _participant_event(ctx, tx, livekit, room, event)
     return WebhookAck(event=kind, applied=applied)
 
 
 async def _participant_event(
-    tx: Conn, livekit: LiveKit, room: RoomRow, kind: str, event: Any
+    ctx: ServiceContext, tx: Tx, livekit: LiveKit, room: RoomRow, event: Any
 ) -> bool:
-    user = _uuid(event.participant.identity)
+    identity: str = event.participant.identity
     sid: str = event.participant.sid
     at = float(event.created_at) if event.created_at else None
-    if kind == PARTICIPANT_JOINED:
-        return await _joined(tx, livekit, room, event.participant.identity, sid=sid, at=at)
+    if event.event == PARTICIPANT_JOINED:
+        came_back = await _joined(tx, livekit, room, identity, sid=sid, at=at)
+        count_joined(ctx, tx, bool(came_back))
+        return came_back is not None
+    user = _uuid(identity)
     if user is None:
         return False
-    return await _left(tx, room.id, user, sid, at)
+    return count_left(ctx, tx, await _left(tx, room.id, user, sid, at))
 
 
 async def _joined(
     tx: Conn, livekit: LiveKit, room: RoomRow, identity: str, *, sid: str, at: float | None
-) -> bool:
+) -> bool | None:
+    """True: back in the call (a new session); False: recorded or disconnected; None:
+    an outdated report that changes nothing."""
     user = _uuid(identity)
     seat = None if user is None else await store.participant(tx, room.id, user)
     if seat is None or seat.removed_at is not None or not room.is_active:
         # Not someone this call seats: disconnect them (their token is still valid).
         await livekit.remove_participant(str(room.id), identity)
-        return True
+        return False
     assert user is not None
     if seat.is_active:
         await store.connected(tx, room.id, user, sid)
-        return True
-    if at is not None and seat.left_at is not None and at < int(seat.left_at.timestamp()):
-        return False  # an old connection, reported after they left
-    return await store.reconnected(tx, room.id, user, sid)
+        return False
+    if at is not None and seat.left_at is not None and at < _second(seat.left_at):
+        return None  # an old connection, reported after they left
+    return await store.reconnected(tx, room.id, user, sid) or None
 
 
 async def _left(tx: Conn, room_id: UUID, user: UUID, sid: str, at: float | None) -> bool:
@@ -124,10 +130,10 @@ async def do_reconcile(ctx: ServiceContext) -> int:
                 continue
             await store.mark_checked(tx, room_id)
             if identities is None:  # LiveKit closed it and its room_finished was lost
-                changed += await store.end_room(tx, room_id)
+                changed += count_ended(ctx, tx, await store.end_room(tx, room_id))
                 continue
             for user in await store.stale_participants(tx, room_id, sorted(identities), grace):
-                changed += await store.leave_seat(tx, room_id, user)
+                changed += count_left(ctx, tx, await store.leave_seat(tx, room_id, user))
     return changed
 
 

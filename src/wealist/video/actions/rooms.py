@@ -16,6 +16,7 @@ from wealist.video.actions.common import (
     room_out,
 )
 from wealist.video.livekit import livekit_of
+from wealist.video.metrics import metrics_of
 from wealist.video.schemas import DEFAULT_MAX_PARTICIPANTS, CreateRoom, ParticipantOut, RoomOut
 
 __all__ = ("do_create_room", "get_room", "list_participants", "list_rooms")
@@ -43,6 +44,7 @@ async def do_create_room(ctx: ServiceContext, me: UUID, new: CreateRoom) -> Room
             max_count=max_count,
         )
         await livekit.create_room(str(room_id), max_count)
+        tx.on_commit(metrics_of(ctx).rooms_created.inc)
     return room_out(row, [])
 
 

@@ -27,6 +27,7 @@ from wealist.core.context import ServiceContext
 from wealist.core.db import Tx
 from wealist.core.events import EventHandler
 from wealist.video import store
+from wealist.video.actions.common import count_ended, count_left
 from wealist.video.livekit import STATE_KEY, LiveKit
 
 __all__ = ("HANDLERS",)
@@ -44,7 +45,7 @@ async def member_removed(ctx: ServiceContext, tx: Tx, event: EventEnvelope) -> N
     livekit = _livekit(ctx)
     for room_id in await store.rooms_of_member(tx, workspace, user):
         await store.lock_room(tx, room_id)  # in turn with joins of the same room
-        await store.remove_from_room(tx, room_id, user)
+        count_left(ctx, tx, await store.remove_from_room(tx, room_id, user))
         if livekit is not None:
             await livekit.remove_participant(str(room_id), str(user))
 
@@ -54,7 +55,7 @@ async def workspace_deleted(ctx: ServiceContext, tx: Tx, event: EventEnvelope) -
     livekit = _livekit(ctx)
     for room_id in await store.active_rooms_of_workspace(tx, UUID(body.workspace_id)):
         await store.lock_room(tx, room_id)
-        await store.end_room(tx, room_id)
+        count_ended(ctx, tx, await store.end_room(tx, room_id))
         if livekit is not None:
             await livekit.delete_room(str(room_id))
 

@@ -42,14 +42,17 @@ RETURNING id
 
 -- name: remove_from_room
 -- Someone else takes the participant out: their session ends and they may not come back.
-UPDATE room_participants
+-- Returns whether they were in the call; nothing when they never joined.
+UPDATE room_participants p
 SET removed_at = now(), updated_at = now(),
-    connected_seconds = connected_seconds + CASE WHEN is_active
-        THEN GREATEST(0, extract(epoch FROM now() - session_started_at))::int ELSE 0 END,
-    left_at = CASE WHEN is_active THEN now() ELSE left_at END,
+    connected_seconds = p.connected_seconds + CASE WHEN old.was_active
+        THEN GREATEST(0, extract(epoch FROM now() - p.session_started_at))::int ELSE 0 END,
+    left_at = CASE WHEN old.was_active THEN now() ELSE p.left_at END,
     is_active = false
-WHERE room_id = %(room)s AND user_id = %(user)s
-RETURNING id
+FROM (SELECT id, is_active AS was_active FROM room_participants
+      WHERE room_id = %(room)s AND user_id = %(user)s FOR UPDATE) AS old
+WHERE p.id = old.id
+RETURNING old.was_active
 
 -- name: rooms_of_member
 -- The calls in progress of a workspace that a user has a place in.

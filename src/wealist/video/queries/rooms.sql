@@ -71,13 +71,14 @@ UPDATE rooms SET checked_at = now() WHERE id = %(id)s
 
 -- name: end_room
 -- Close the call: everyone still in it leaves now, the room ends, its history is written.
--- Returns nothing when the room had already ended.
+-- Returns the call's length and how many sessions it closed; nothing when it had ended.
 WITH closed AS (
     UPDATE room_participants
     SET is_active = false, left_at = now(), updated_at = now(),
         connected_seconds = connected_seconds
             + GREATEST(0, extract(epoch FROM now() - session_started_at))::int
     WHERE room_id = %(id)s AND is_active
+    RETURNING 1
 ), ended AS (
     UPDATE rooms SET is_active = false, ended_at = now(), updated_at = now()
     WHERE id = %(id)s AND is_active
@@ -89,7 +90,7 @@ SET ended_at = ended.ended_at,
     total_participants = (SELECT count(*) FROM room_participants p WHERE p.room_id = ended.id)
 FROM ended
 WHERE h.room_id = ended.id
-RETURNING h.id
+RETURNING h.duration_seconds, (SELECT count(*) FROM closed)::int AS closed
 
 -- name: end_room_if_empty
 -- The same once nobody is left in the call (the caller holds the room lock).
@@ -105,4 +106,4 @@ SET ended_at = ended.ended_at,
     total_participants = (SELECT count(*) FROM room_participants p WHERE p.room_id = ended.id)
 FROM ended
 WHERE h.room_id = ended.id
-RETURNING h.id
+RETURNING h.duration_seconds, 0 AS closed
