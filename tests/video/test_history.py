@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.user.support import World
+from tests.user.support import World, member_id_of
 from tests.video.support import Db, assert_error, create_room, data_of, joined
 
 Client = AsyncTestClient[Litestar]
@@ -186,3 +186,19 @@ async def test_history_is_for_workspace_members_only(video: Client, world: World
     assert mine.json()["data"] == []
     missing = await video.get(f"/api/video/history/{uuid.uuid4()}", headers=world.member.headers)
     assert_error(missing, 404, "NOT_FOUND")
+
+
+async def test_my_history_hides_calls_of_workspaces_i_left(
+    video: Client, world: World, users: Any
+) -> None:
+    await ended_call(video, world)
+    mine, _ = await page(video, world, "/api/video/history/me")
+    assert len(mine["data"]) == 1
+    member_id = await member_id_of(users, world.owner, world.a, world.member)
+    removed = await users.delete(
+        f"/api/workspaces/{world.a}/members/{member_id}", headers=world.owner.headers
+    )
+    assert removed.status_code == 200, removed.text
+    after, _ = await page(video, world, "/api/video/history/me")
+    assert after["data"] == []
+    assert "Retro" not in str(after)
