@@ -6,6 +6,10 @@ least once and in no guaranteed order, so each event id is applied once, and a "
 older than the participant's current session changes nothing. A participant LiveKit
 reports but the room does not seat (removed, unknown, or the call has ended) is
 disconnected again: a token stays valid for minutes, a removal must not.
+
+The last participant dropping out does not end the call at once (a reloading page would
+end it): LiveKit closes a room left empty for ``room_empty_timeout_s`` and reports
+``room_finished``, which ends it; the sweep ends it if that report is lost.
 """
 
 from __future__ import annotations
