@@ -1,9 +1,0 @@
-"""HTTP routes of the ops service (thin: parse, call one action, shape the reply)."""
-
-from __future__ import annotations
-
-from litestar.types import ControllerRouterHandler
-
-__all__ = ("ROUTES",)
-
-ROUTES: list[ControllerRouterHandler] = []
