@@ -34,3 +34,31 @@ def up(session: nox.Session) -> None:
     """The whole stack on this machine (embedded Postgres/Redis unless configured)."""
     session.install("-e", ".[embedded]")
     session.run("wealist", "up", *session.posargs)
+
+
+@nox.session(python=PYTHON[0])
+def loadtest(session: nox.Session) -> None:
+    """Locust against the whole stack, gated on loadtests/budgets.toml.
+
+    ``nox -s loadtest -- smoke`` (CI, about a minute), ``steady`` (10 min), ``soak`` (1 h);
+    options follow the profile: ``--users N``, ``--run-time 4h``, ``--enforce tight``,
+    ``--set outer.rest.avg_ms=1``. Reports: loadtests/results/<profile>/.
+    """
+    session.install("-e", ".[embedded,load]")
+    session.run("python", "-m", "loadtests", "run", *(session.posargs or ["smoke"]))
+
+
+@nox.session(python=PYTHON[0])
+def capacity(session: nox.Session) -> None:
+    """Maximum supported users (Mattermost method): add users step by step until a budget
+    trips. ``nox -s capacity -- --start 20 --step 20 --step-time 45 --max-users 800``."""
+    session.install("-e", ".[embedded,load]")
+    session.run("python", "-m", "loadtests", "capacity", *session.posargs)
+
+
+@nox.session(python=PYTHON[0])
+def bench(session: nox.Session) -> None:
+    """Micro-benchmarks and macro ratios against this machine's ceilings (bench/README.md).
+    ``nox -s bench -- --quick`` for a shorter run; ``-- fanout`` runs one benchmark."""
+    session.install("-e", ".[embedded,test]")
+    session.run("python", "-m", "bench", *session.posargs)
