@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.plugins.livekit_server",
     "tests.plugins.coturn",
     "tests.plugins.smtp_server",
+    "tests.plugins.nginx",
 ]

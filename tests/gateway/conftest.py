@@ -1,0 +1,86 @@
+"""The gateway under test: real ``wealist serve`` processes (user, chat, noti, storage,
+ops) behind a real nginx running ``deploy/nginx``, shared by the module's tests."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.plugins.harness import ROOT, Environment, ServiceProcess, wait_until_live
+from wealist.contracts.addresses import DEFAULT_PORTS
+from wealist.devstack.gateway import Gateway, find_nginx
+from wealist.devstack.servers import free_port
+
+SERVICES = ("user", "chat", "noti", "storage", "ops")
+STORAGE_BODY_MAX = 8 * 1024 * 1024  # what the storage process accepts behind the gateway
+
+
+@dataclass
+class Stack:
+    gateway: Gateway
+    processes: dict[str, ServiceProcess]
+
+    @property
+    def url(self) -> str:
+        return self.gateway.url
+
+    @property
+    def ws_url(self) -> str:
+        return self.gateway.url.replace("http://", "ws://", 1)
+
+
+async def _serve(environment: Environment, name: str, logs: Path) -> ServiceProcess:
+    port = free_port()
+    extra = {"WEALIST_STORAGE_MAX_BODY_BYTES": str(STORAGE_BODY_MAX)}
+    log_path = logs / f"{name}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wealist", "serve", name, "--port", str(port)],
+            env=environment.env(name, **extra),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+    found = ServiceProcess(name, port, proc, log_path)
+    try:
+        await wait_until_live(found.url, proc)
+    except (RuntimeError, TimeoutError) as exc:
+        found.stop()
+        raise RuntimeError(f"{exc}\n--- {name} ---\n{found.logs()}") from exc
+    return found
+
+
+@pytest.fixture(scope="module")
+async def stack(environment: Environment) -> AsyncIterator[Stack]:
+    if find_nginx() is None:
+        pytest.fail("nginx is not installed: apt-get install nginx-light (.ci/run does)")
+    root = Path(tempfile.mkdtemp(prefix="wealist-gateway-"))
+    logs = root / "service-logs"
+    logs.mkdir()
+    processes: dict[str, ServiceProcess] = {}
+    gateway: Gateway | None = None
+    try:
+        for name in SERVICES:
+            processes[name] = await _serve(environment, name, logs)
+        closed = f"127.0.0.1:{free_port()}"
+        upstreams = {
+            name: [f"127.0.0.1:{processes[name].port}"] if name in processes else [closed]
+            for name in DEFAULT_PORTS
+        }
+        gateway = Gateway(root / "nginx", upstreams)
+        gateway.start()
+        yield Stack(gateway, processes)
+    finally:
+        if gateway is not None:
+            gateway.stop()
+        for found in processes.values():
+            found.stop()
+        shutil.rmtree(root, ignore_errors=True)
