@@ -496,9 +496,14 @@ async def service_process(
     started: list[ServiceProcess] = []
 
     async def start(
-        name: str, *, env: dict[str, str] | None = None, workers: int = 1, routes: str | None = None
+        name: str,
+        *,
+        env: dict[str, str] | None = None,
+        workers: int = 1,
+        routes: str | None = None,
+        port: int | None = None,
     ) -> ServiceProcess:
-        port = free_port()
+        port = port or free_port()  # chosen in advance when another process must know it
         log_path = tmp_path / f"{name}-{port}.log"
         extra = dict(env or {})
         if routes is None:
