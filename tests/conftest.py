@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.plugins.coturn",
     "tests.plugins.smtp_server",
     "tests.plugins.nginx",
+    "tests.plugins.prometheus",
 ]

@@ -17,6 +17,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     disable_created_metrics,
     generate_latest,
@@ -26,7 +27,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from typing_extensions import override
 
-__all__ = ("CONTENT_TYPE_LATEST", "Metrics", "ServiceMetrics")
+__all__ = ("CONTENT_TYPE_LATEST", "Metrics", "ServiceMetrics", "SocketMetrics")
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -53,9 +54,65 @@ class ServiceMetrics:
             buckets=BUCKETS,
         )
 
+        self._registry = registry
+        self._sockets: SocketMetrics | None = None
+
     def observe(self, method: str, endpoint: str, status: int, seconds: float) -> None:
         self.requests.labels(method, endpoint, str(status)).inc()
         self.duration.labels(method, endpoint).observe(seconds)
+
+    @property
+    def sockets(self) -> SocketMetrics:
+        """WebSocket gauges, registered the first time this service accepts a socket (so
+        services without sockets export none)."""
+        if self._sockets is None:
+            self._sockets = SocketMetrics(self.namespace, self._registry)
+        return self._sockets
+
+
+# Close codes kept as label values; anything else is "other" (bounded cardinality).
+KNOWN_CLOSE_CODES = frozenset(
+    {1000, 1001, 1005, 1006, 1007, 1008, 1009, 1011, 1012, 1013, 4400, 4401, 4403, 4404, 4429}
+)
+
+
+class SocketMetrics:
+    """``<svc>_service_websocket_connections_{active,opened_total,closed_total{code}}``.
+
+    A close is counted with the code that ended the socket: the server's, else the
+    client's (1006 when the peer vanished without a close frame). Alerts watch ``active``
+    dropping at once and abnormal codes (1006, 1011, 1013) rising.
+    """
+
+    def __init__(self, namespace: str, registry: CollectorRegistry) -> None:
+        self.active = Gauge(
+            "websocket_connections_active",
+            "WebSockets open now",
+            namespace=namespace,
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+        self.opened = Counter(
+            "websocket_connections_opened_total",
+            "WebSockets accepted",
+            namespace=namespace,
+            registry=registry,
+        )
+        self.closed = Counter(
+            "websocket_connections_closed_total",
+            "WebSockets closed, by close code",
+            ["code"],
+            namespace=namespace,
+            registry=registry,
+        )
+
+    def accepted(self) -> None:
+        self.opened.inc()
+        self.active.inc()
+
+    def ended(self, code: int) -> None:
+        self.active.dec()
+        self.closed.labels(str(code) if code in KNOWN_CLOSE_CODES else "other").inc()
 
 
 PoolStats = Callable[[], dict[str, int]]
@@ -80,6 +137,18 @@ class _PoolCollector(Collector):
             waits = GaugeMetricFamily(f"{namespace}_db_connection_wait_total", "Pool waits")
             waits.add_metric([], values.get("wait_total", 0))
             yield waits
+            if "outbox_pending" in values:  # only where an outbox relay runs
+                pending = GaugeMetricFamily(
+                    f"{namespace}_outbox_pending", "Outbox events not delivered yet"
+                )
+                pending.add_metric([], values["outbox_pending"])
+                yield pending
+                age = GaugeMetricFamily(
+                    f"{namespace}_outbox_oldest_pending_age_seconds",
+                    "Age of the oldest undelivered outbox event",
+                )
+                age.add_metric([], values.get("outbox_oldest_age_s", 0))
+                yield age
 
 
 class Metrics:

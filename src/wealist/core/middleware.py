@@ -16,10 +16,10 @@ from typing import Any
 
 import structlog
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from wealist.core.db.conn import QueryStats, request_query_stats
-from wealist.core.metrics import Metrics
+from wealist.core.metrics import Metrics, SocketMetrics
 
 __all__ = ("REQUEST_ID_KEY", "USER_ID_KEY", "RequestContextMiddleware", "request_id_of")
 
@@ -63,11 +63,43 @@ class RequestContextMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         if scope["type"] == ScopeType.WEBSOCKET:
             try:
-                await self.app(scope, receive, send)
+                await self._websocket(scope, receive, send)
             finally:
                 structlog.contextvars.unbind_contextvars("request_id")
             return
         await self._http(scope, receive, send, request_id)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Count accepted sockets and how each one ended (the service's socket metrics)."""
+        sockets: SocketMetrics | None = None
+        code: int | None = None
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal sockets, code
+            if message["type"] == "websocket.accept":
+                sockets = self.metrics.service(self._service_of(scope)).sockets
+                sockets.accepted()
+            elif message["type"] == "websocket.close" and code is None:
+                code = int(message.get("code", 1000))
+            await send(message)
+
+        async def receive_wrapper() -> ReceiveMessage:
+            nonlocal code
+            message = await receive()
+            if message["type"] == "websocket.disconnect" and code is None:
+                code = int(message.get("code", 1005))
+            return message
+
+        try:
+            await self.app(scope, receive_wrapper, send_wrapper)
+        finally:
+            if sockets is not None:
+                sockets.ended(1006 if code is None else code)
+
+    def _service_of(self, scope: Scope) -> str:
+        handler: Any = scope.get("route_handler")  # absent when no route matched
+        found = handler.opt.get("service") if handler is not None else None
+        return str(found or self.default_service)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         started = time.perf_counter()
@@ -95,10 +127,7 @@ class RequestContextMiddleware:
 
     def _finish(self, scope: Scope, status: int, seconds: float, stats: QueryStats) -> None:
         template = scope.get("path_template")
-        handler: Any = scope.get("route_handler")  # absent when no route matched
-        service = (
-            handler.opt.get("service") if handler is not None else None
-        ) or self.default_service
+        service = self._service_of(scope)
         endpoint = template or "unmatched"
         method = scope["method"]  # type: ignore[typeddict-item]
         self.metrics.service(service).observe(method, endpoint, status, seconds)

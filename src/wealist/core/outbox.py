@@ -7,7 +7,8 @@ them, and marks them delivered; a crash between delivery and marking delivers ag
 consumers apply each event id once with :func:`claim_event`. ``NOTIFY`` (sent on commit)
 only wakes the relay early; polling alone would be enough.
 
-A delivery that raises is retried with exponential backoff (1 s, 2 s, 4 s, ... capped at
+A delivery the consumer refuses for good (:class:`EventRejectedError`) is set aside and
+logged; any other failure is retried with exponential backoff (1 s, 2 s, 4 s, ... capped at
 ``max_backoff_s``); ``attempts`` and ``last_error`` on the row say why an event is stuck.
 """
 
@@ -25,7 +26,14 @@ import structlog
 from wealist.contracts.events import EventEnvelope
 from wealist.core.db import Conn, Database, Tx
 
-__all__ = ("CHANNEL", "OutboxRelay", "claim_event", "enqueue", "enqueue_many")
+__all__ = (
+    "CHANNEL",
+    "EventRejectedError",
+    "OutboxRelay",
+    "claim_event",
+    "enqueue",
+    "enqueue_many",
+)
 
 CHANNEL = "wealist_outbox"
 log = structlog.get_logger("wealist.outbox")
@@ -59,6 +67,9 @@ SET attempts = attempts + 1,
     last_error = %s
 WHERE id = %s
 """
+_REJECTED = """
+UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = %s WHERE id = %s
+"""
 _PRUNE = "DELETE FROM outbox WHERE delivered_at < now() - make_interval(secs => %s)"
 _ENQUEUE_MANY = """
 WITH events AS (
@@ -69,6 +80,24 @@ WITH events AS (
 SELECT pg_notify('wealist_outbox', '') FROM events LIMIT 1
 """
 _CLAIM_EVENT = "INSERT INTO inbox (event_id) VALUES (%s) ON CONFLICT DO NOTHING"
+# The backlog for /metrics (outbox_pending_idx covers the pending rows).
+_BACKLOG = """
+SELECT count(*)::int AS pending,
+       COALESCE(EXTRACT(EPOCH FROM statement_timestamp() - min(created_at)), 0)::int AS age_s
+FROM outbox
+WHERE delivered_at IS NULL
+"""
+
+
+class _Backlog(msgspec.Struct):
+    pending: int
+    age_s: int
+
+
+class EventRejectedError(Exception):
+    """A consumer refused an event for good (it is malformed for it): retrying cannot
+    help, so the relay sets it aside (``delivered_at`` with ``last_error`` 'rejected: ...')
+    instead of retrying it forever."""
 
 
 class _Pending(msgspec.Struct):
@@ -148,6 +177,9 @@ class OutboxRelay:
                 )
                 try:
                     await asyncio.wait_for(self.deliver(event), self.deliver_timeout_s)
+                except EventRejectedError as exc:  # a retry cannot help: set it aside
+                    await tx.execute(_REJECTED, (f"rejected: {exc}"[:500], row.id))
+                    log.error("outbox.event_rejected", event_id=row.event_id, reason=str(exc))
                 except Exception as exc:  # noqa: BLE001  # any failure: retry with backoff
                     delay = min(self.max_backoff_s, 2.0 ** min(row.attempts, 16))
                     error = f"{type(exc).__name__}: {exc}"[:500]
@@ -158,6 +190,16 @@ class OutboxRelay:
             if delivered:
                 await tx.execute(_DELIVERED, (delivered,))
         return len(rows), len(delivered)
+
+    async def measure_backlog(self) -> tuple[int, int]:
+        """How many events wait and how old the oldest is (seconds); kept on the database
+        for its metrics (``<svc>_service_outbox_pending``, ``..._oldest_pending_age_seconds``)
+        so an alert sees a consumer that stays down."""
+        async with self.db.connection() as conn:
+            row = await conn.fetch_one(_BACKLOG, None, _Backlog)
+        backlog = (row.pending, row.age_s) if row else (0, 0)
+        self.db.outbox_backlog = backlog
+        return backlog
 
     async def prune(self) -> int:
         async with self.db.connection() as conn:
@@ -185,6 +227,7 @@ class OutboxRelay:
                 # A full batch means more may be due (even if some of it failed).
                 while (await self._batch())[0] == self.batch:
                     pass
+                await self.measure_backlog()
                 rounds += 1
                 if rounds % 1000 == 0:
                     await self.prune()

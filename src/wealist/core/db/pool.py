@@ -39,6 +39,9 @@ class Database:
         self.name = name
         self.url = url
         self.calls = 0  # round trips since start; tests read deltas of it
+        # (pending events, age of the oldest in seconds), measured by this database's
+        # outbox relay after each drain; None where no relay runs (core.outbox).
+        self.outbox_backlog: tuple[int, int] | None = None
         self._probes: set[asyncio.Future[None]] = set()
         # Connection attempts are bounded too (unless the URL says otherwise): against a
         # blackholed host they would otherwise wait for the OS's TCP timeout, minutes.
@@ -143,11 +146,12 @@ class Database:
             probe.exception()  # retrieved: a late failure of an abandoned probe is expected
 
     def stats(self) -> dict[str, int]:
-        """Pool gauges for /metrics (open, in use, idle, max, waiting requests)."""
+        """Pool gauges for /metrics (open, in use, idle, max, waiting requests), and the
+        outbox backlog when a relay measures it."""
         s = self.pool.get_stats()
         size = s.get("pool_size", 0)
         idle = s.get("pool_available", 0)
-        return {
+        found = {
             "open": size,
             "in_use": max(size - idle, 0),
             "idle": idle,
@@ -156,3 +160,6 @@ class Database:
             "wait_total": s.get("requests_queued", 0),
             "wait_ms_total": s.get("requests_wait_ms", 0),
         }
+        if self.outbox_backlog is not None:
+            found["outbox_pending"], found["outbox_oldest_age_s"] = self.outbox_backlog
+        return found
