@@ -19,6 +19,7 @@ from tests.plugins.harness import INTERNAL_KEY
 from wealist.contracts.events import CONSUMERS, NOTIFICATION_REQUESTED, EventEnvelope
 from wealist.core.events import DeliveryError, HttpDelivery
 from wealist.core.internal import InternalClient
+from wealist.core.outbox import EventRejectedError
 from wealist.core.settings import CoreSettings
 
 
@@ -84,6 +85,12 @@ async def test_an_event_is_posted_to_its_consumer_with_the_internal_key(consumer
         consumer.status = 503
         with pytest.raises(DeliveryError, match="noti answered 503"):
             await deliver(event(NOTIFICATION_REQUESTED))
+        consumer.status = 404  # not deployed yet: retried
+        with pytest.raises(DeliveryError, match="noti answered 404"):
+            await deliver(event(NOTIFICATION_REQUESTED))
+        consumer.status = 400  # malformed for the consumer: set aside, never retried
+        with pytest.raises(EventRejectedError, match="noti answered 400"):
+            await deliver(event(NOTIFICATION_REQUESTED))
     assert CONSUMERS[NOTIFICATION_REQUESTED] == ("noti",)
     path, key, caller, body = consumer.seen[0]
     assert (path, key, caller) == ("/api/internal/events/noti", "k-1", "board")
@@ -93,7 +100,7 @@ async def test_an_event_is_posted_to_its_consumer_with_the_internal_key(consumer
         "occurred_at": sent.occurred_at,
         "payload": {"type": "BOARD_ASSIGNED"},
     }
-    assert len(consumer.seen) == 2
+    assert len(consumer.seen) == 4
 
 
 def test_service_urls_default_to_each_services_port() -> None:

@@ -20,7 +20,7 @@ import pytest
 from wealist.contracts.events import EventEnvelope
 from wealist.core.db import Database
 from wealist.core.db.migrate import discover, migrate
-from wealist.core.outbox import OutboxRelay, claim_event, enqueue
+from wealist.core.outbox import EventRejectedError, OutboxRelay, claim_event, enqueue
 
 FreshDatabase = Callable[[str], Awaitable[str]]
 ROOT = Path(__file__).resolve().parents[2]
@@ -519,6 +519,29 @@ async def test_one_failing_event_does_not_hold_back_the_others(pair: Pair) -> No
 
         await eventually(rest_delivered, 5, "every other event")
     assert sorted(delivered) == sorted(i for i in ids if i != poisoned)
+
+
+async def test_an_event_the_consumer_rejects_for_good_is_set_aside_not_retried(
+    pair: Pair,
+) -> None:
+    ids = await produce(pair.producer, 3)
+    calls: list[str] = []
+
+    async def deliver(event: EventEnvelope) -> None:
+        calls.append(event.id)
+        if event.id == ids[0]:
+            raise EventRejectedError("noti answered 400: unknown type")
+
+    relay = OutboxRelay(pair.producer, deliver)
+    assert await relay.run_once() == 2
+    assert await relay.run_once() == 0  # nothing left: the rejected one is not due again
+    assert calls == ids
+    async with pair.producer.connection() as conn:
+        cur = await conn.raw.execute(
+            "SELECT delivered_at IS NOT NULL, attempts, last_error FROM outbox WHERE event_id = %s",
+            (ids[0],),
+        )
+        assert await cur.fetchone() == (True, 1, "rejected: noti answered 400: unknown type")
 
 
 # --- run_forever --------------------------------------------------------------------------

@@ -207,17 +207,3 @@ async def search_messages(
         "limit": limit,
     }
     return await conn.fetch_all(queries().search_messages, params, MessageRow)
-
-
-async def enqueue_notifications(
-    conn: Conn, event_type: str, events: list[tuple[UUID, str]]
-) -> None:
-    """Outbox rows for ``events`` ((event id, JSON payload)) in one round trip."""
-    if not events:
-        return
-    params = {
-        "type": event_type,
-        "ids": [e[0] for e in events],
-        "payloads": [e[1] for e in events],
-    }
-    await conn.execute(queries().enqueue_notifications, params)

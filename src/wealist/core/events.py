@@ -24,7 +24,7 @@ from wealist.core.db import Tx
 from wealist.core.deps import Ctx, Internal
 from wealist.core.errors import ValidationFailed
 from wealist.core.internal import InternalClient
-from wealist.core.outbox import claim_event
+from wealist.core.outbox import EventRejectedError, claim_event
 from wealist.core.settings import CoreSettings
 
 __all__ = ("DeliveryError", "EventAck", "EventHandler", "HttpDelivery", "events_route")
@@ -32,6 +32,8 @@ __all__ = ("DeliveryError", "EventAck", "EventHandler", "HttpDelivery", "events_
 EventHandler = Callable[[ServiceContext, Tx, EventEnvelope], Awaitable[None]]
 
 _encode = msgspec.json.Encoder().encode
+# 4xx a retry can cure: the key or route not deployed yet, timeouts, throttling.
+_RETRYABLE = frozenset({401, 403, 404, 408, 409, 425, 429})
 _decode = msgspec.json.Decoder(EventEnvelope).decode
 
 
@@ -56,8 +58,12 @@ class HttpDelivery:
         for service in consumers:
             url = self._settings.service_url(service) + events_path(service)
             response = await self._internal.request("POST", url, content=body, headers=headers)
-            if not 200 <= response.status_code < 300:
-                raise DeliveryError(f"{service} answered {response.status_code} to {event.type}")
+            status = response.status_code
+            if 400 <= status < 500 and status not in _RETRYABLE:
+                # The consumer says this event can never apply (malformed for it).
+                raise EventRejectedError(f"{service} answered {status}: {response.text[:300]}")
+            if not 200 <= status < 300:
+                raise DeliveryError(f"{service} answered {status} to {event.type}")
 
 
 class EventAck(msgspec.Struct, frozen=True):

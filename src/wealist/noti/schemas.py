@@ -55,12 +55,15 @@ NotificationType = Literal[
     "BOARD_COMMENT_ADDED",
     "BOARD_DUE_SOON",
     "BOARD_OVERDUE",
+    # chat (additive: the original chat service sent none)
+    "CHAT_MESSAGE",
+    "CHAT_MENTIONED",
     # the original frontend's spelling (contract 13.2)
     "PARTICIPANT_ADDED",
 ]
 NOTIFICATION_TYPES: tuple[str, ...] = get_args(NotificationType)
 
-ResourceType = Literal["task", "comment", "workspace", "project", "board"]
+ResourceType = Literal["task", "comment", "workspace", "project", "board", "chat"]
 
 ResourceName = Annotated[str, msgspec.Meta(max_length=255)]
 METADATA_MAX_BYTES = 8192

@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Iterable
 from uuid import UUID
 
-import msgspec
 from redis.exceptions import RedisError
 
 from wealist.chat import store
@@ -38,6 +37,7 @@ from wealist.contracts.events import NOTIFICATION_REQUESTED, NotificationRequest
 from wealist.core.context import ServiceContext
 from wealist.core.db import Conn, Tx
 from wealist.core.errors import AppError, Forbidden, NotFound, ValidationFailed
+from wealist.core.outbox import enqueue_many
 
 __all__ = (
     "ClientIdReused",
@@ -171,7 +171,7 @@ async def _notify(
     except RedisError:  # presence unknown: rather notify too often than never (T03)
         statuses = ["OFFLINE"] * len(others)
     mentioned = {str(u) for u in mentions}
-    events: dict[str, list[tuple[UUID, str]]] = {CHAT_MENTIONED: [], CHAT_MESSAGE: []}
+    events: dict[str, list[tuple[str, object]]] = {CHAT_MENTIONED: [], CHAT_MESSAGE: []}
     for user, status in zip(others, statuses, strict=True):
         kind = CHAT_MENTIONED if user in mentioned else CHAT_MESSAGE
         if kind == CHAT_MESSAGE and status != "OFFLINE":
@@ -185,9 +185,8 @@ async def _notify(
             resource_id=str(sent.chat_id),
             metadata={"messageId": str(message.message_id), "seq": str(message.seq)},
         )
-        events[kind].append((uuid.uuid4(), msgspec.json.encode(event).decode()))
-    batch = events[CHAT_MENTIONED] + events[CHAT_MESSAGE]
-    await store.enqueue_notifications(tx, NOTIFICATION_REQUESTED, batch)
+        events[kind].append((NOTIFICATION_REQUESTED, event))
+    await enqueue_many(tx, events[CHAT_MENTIONED] + events[CHAT_MESSAGE])
 
 
 async def _tell_presence_sockets(ctx: ServiceContext, sent: SentRow, message: MessageOut) -> None:

@@ -151,14 +151,3 @@ WHERE m.deleted_at IS NULL AND m.content ILIKE %(pattern)s
   AND (m.created_at, m.id) < (%(before_at)s, %(before_id)s)
 ORDER BY m.created_at DESC, m.id DESC
 LIMIT %(limit)s
-
--- name: enqueue_notifications
--- Several outbox events in one round trip (core.outbox.enqueue writes one per call), and
--- the NOTIFY that wakes the relay when the transaction commits.
-WITH events AS (
-    INSERT INTO outbox (event_id, event_type, payload)
-    SELECT e.id, %(type)s, e.payload::jsonb
-    FROM unnest(%(ids)s::uuid[], %(payloads)s::text[]) AS e (id, payload)
-    RETURNING id
-)
-SELECT pg_notify('wealist_outbox', '') FROM events LIMIT 1
