@@ -5,7 +5,8 @@ socket never sees a frame). The socket then joins the project's topic, is replay
 it missed since ``after`` (or gets ``reset``), and receives each later event exactly once,
 in sequence order (the kernel's :class:`~wealist.core.realtime.sequence.Sequencer`). While
 it is open it counts as one connection of its user in the project's online list, and its
-access is re-checked periodically: a user who leaves the workspace is disconnected.
+access is re-checked periodically: a user who leaves the workspace is disconnected, and
+the log is read for events that were committed but never published.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ async def _handle(frame: dict[str, Any], sub: Subscriber) -> None:
 
 
 async def _watch(ctx: Any, me: UUID, project_id: UUID, sub: Subscriber, connection: str) -> None:
-    """Keep the connection in the online list, and end it when access is lost."""
+    """Keep the connection in the online list, end it when access is lost, and read the
+    log for anything never published (a process that died between commit and publish)."""
     every = min(ACCESS_CHECK_S, settings_of(ctx).online_ttl_s / 3)
     while True:
         await asyncio.sleep(every)
@@ -66,6 +68,7 @@ async def _watch(ctx: Any, me: UUID, project_id: UUID, sub: Subscriber, connecti
             return
         except AppError:  # the check could not be made (outage): keep the socket
             continue
+        sub.offer(CATCH_UP)
 
 
 @websocket("/ws/project/{projectId:str}")
