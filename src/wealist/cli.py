@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import sys
 import tempfile
@@ -19,6 +20,9 @@ __all__ = ("main",)
 
 ALL = "all"
 ALL_PORT = 8090
+# Granian kills a worker this long after the drain budget (a drain stuck past its own
+# deadline); the orchestrator's grace period must cover drain + this (deploy/k8s).
+KILL_MARGIN_S = 5
 
 
 def _service_arg(parser: argparse.ArgumentParser, allow_all: bool = True) -> None:
@@ -113,6 +117,8 @@ def _serve(args: argparse.Namespace) -> int:
     from wealist.core.settings import CoreSettings, load_settings
     from wealist.services import spec
 
+    # Workers inherit this: on SIGTERM they drain before Granian stops them (core.shutdown).
+    os.environ.setdefault("WEALIST_DRAIN_ON_SIGTERM", "true")
     if args.service == ALL:
         target, default_port, settings = (
             "wealist.stack:create_app",
@@ -145,6 +151,7 @@ def _serve(args: argparse.Namespace) -> int:
         log_access=False,
         backlog=settings.backlog,
         backpressure=settings.max_connections,
+        workers_kill_timeout=math.ceil(settings.shutdown_drain_s) + KILL_MARGIN_S,
     ).serve()
     return 0
 

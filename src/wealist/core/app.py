@@ -196,6 +196,9 @@ def _assemble(
             stack.push_async_callback(runtime.close)
             for ctx in contexts:
                 await stack.enter_async_context(ctx.lifespan())
+            if settings.drain_on_sigterm:  # under `wealist serve` (Granian), see core.shutdown
+                hubs = [ctx.hub for ctx in contexts if ctx.hub is not None]
+                stack.enter_context(runtime.shutdown.on_sigterm(hubs, settings.shutdown_drain_s))
             yield
 
     prefixes = sorted({p for ctx in contexts for p in ctx.spec.health_prefixes})
@@ -219,8 +222,11 @@ def _assemble(
     app.state["contexts"] = {ctx.name: ctx for ctx in contexts}
     # Outermost layer, around routing itself: unmatched routes (404/405), CORS preflights
     # and errors get a request id, an access line and metrics too. Litestar's own
-    # middleware list only wraps matched routes.
-    app.asgi_handler = RequestContextMiddleware(app.asgi_handler, runtime.metrics, default_envelope)
+    # middleware list only wraps matched routes. Outside it, the count of what is in flight
+    # that a graceful shutdown waits for.
+    app.asgi_handler = runtime.shutdown.track(
+        RequestContextMiddleware(app.asgi_handler, runtime.metrics, default_envelope)
+    )
     return app
 
 

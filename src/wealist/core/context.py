@@ -32,6 +32,7 @@ from wealist.core.realtime.broker import RedisBroker
 from wealist.core.realtime.hub import Hub
 from wealist.core.security import JwksKeySet, KeySet, RedisRevocations, TokenVerifier
 from wealist.core.settings import CoreSettings
+from wealist.core.shutdown import Shutdown
 from wealist.core.spec import ServiceSpec
 
 __all__ = ("Runtime", "ServiceContext", "import_string", "service_migrations")
@@ -72,6 +73,7 @@ class Runtime:
 
     def __init__(self) -> None:
         self.metrics = Metrics()
+        self.shutdown = Shutdown()  # drain state: in-flight requests, readiness off
         self.http = httpx.AsyncClient(follow_redirects=False)
         self._redis: dict[str, Redis] = {}
         self._keysets: dict[str, JwksKeySet] = {}

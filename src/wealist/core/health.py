@@ -2,7 +2,9 @@
 
 ``/health/ready`` and ``/health`` answer 200 ``{status:"ready", checks:{database, redis}}``
 or 503 ``{status:"not_ready", checks}``; each check reads ``ok``, ``disconnected``,
-``error`` or ``not_configured``. ``/health/live`` only says the process answers.
+``error`` or ``not_configured``. A process draining for a stop (core.shutdown) is not
+ready either, and says so with ``draining: true``. ``/health/live`` only says the process
+answers.
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ class Checks(msgspec.Struct):
     databases: dict[str, str] = msgspec.field(default_factory=dict)
 
 
-class Readiness(msgspec.Struct):
+class Readiness(msgspec.Struct, omit_defaults=True):
     status: str
     checks: Checks
     service: str
+    draining: bool = False  # present (true) only while the process drains for a stop
 
 
 class Liveness(msgspec.Struct):
@@ -57,8 +60,10 @@ async def readiness(contexts: Sequence[ServiceContext]) -> Readiness:
         databases={db.name: state for db, state in zip(dbs, db_states, strict=True)},
     )
     ok = checks.database in ("ok", "not_configured") and checks.redis in ("ok", "not_configured")
+    draining = contexts[0].runtime.shutdown.draining
     name = contexts[0].name if len(contexts) == 1 else "all"
-    return Readiness("ready" if ok else "not_ready", checks, f"{name}-service")
+    status = "ready" if ok and not draining else "not_ready"
+    return Readiness(status, checks, f"{name}-service", draining=draining)
 
 
 def health_routes(

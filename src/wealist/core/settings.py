@@ -14,6 +14,7 @@ import os
 import typing
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
@@ -44,6 +45,10 @@ class CoreSettings(msgspec.Struct, frozen=True, kw_only=True):
     # the listen queue. Its default caps a process at ~1,024 streams.
     max_connections: int = 10_000
     backlog: int = 2048
+    # Graceful stop (core.shutdown): on SIGTERM, close sockets with 1012, end streams and
+    # wait at most shutdown_drain_s for requests in flight. `wealist serve` turns it on.
+    drain_on_sigterm: bool = False
+    shutdown_drain_s: Annotated[float, msgspec.Meta(ge=0, le=600)] = 20.0
     log_level: str = "info"
     log_format: str = "auto"  # json | console | auto (console on a TTY)
 

@@ -39,8 +39,12 @@ class Subscriber:
         self.dropped = 0
 
     def offer(self, frame: str) -> bool:
-        """Queue ``frame`` without waiting; a full queue shuts the subscriber (never blocks)."""
-        if self.closed.is_set():
+        """Queue ``frame`` without waiting; a full queue shuts the subscriber (never blocks).
+
+        A subscriber shut for a restart still queues: its transport sends what is queued
+        (e.g. the ack of a message being stored right now) before it closes.
+        """
+        if self.closed.is_set() and self.close_code != SHUTDOWN_CLOSE_CODE:
             return False
         try:
             self.queue.put_nowait(frame)
@@ -65,6 +69,7 @@ class Hub:
         self.queue_size = queue_size
         self._topics: dict[str, set[Subscriber]] = {}
         self._joining: dict[str, asyncio.Event] = {}  # topic -> set once the broker listens
+        self.closing = False  # set by close(): later joins are shut at once
         broker.on_reconnect(self._broker_reconnected)
 
     def subscriber(self, on_gap: Callable[[], Awaitable[None]] | None = None) -> Subscriber:
@@ -82,8 +87,12 @@ class Hub:
 
         No hub-wide lock: joining one topic never waits on another topic's subscription.
         The broker records (un)subscriptions synchronously when called, so it sees them
-        in the order the hub makes them.
+        in the order the hub makes them. A closing hub shuts the subscriber instead: the
+        process is draining, so the client should reconnect to another one.
         """
+        if self.closing:
+            subscriber.shut(SHUTDOWN_CLOSE_CODE)
+            return
         subscriber.topics.add(topic)
         subs = self._topics.get(topic)
         if subs is not None:
@@ -139,6 +148,8 @@ class Hub:
                     log.exception("hub.gap_handler_failed", subscriber=subscriber.id)
 
     async def close(self) -> None:
+        """Shut every subscriber with the restart code (and any that joins later)."""
+        self.closing = True
         for subscriber in {s for subs in self._topics.values() for s in subs}:
             subscriber.shut(SHUTDOWN_CLOSE_CODE)
             await self.leave(subscriber)

@@ -7,7 +7,7 @@ import contextlib
 import re
 from collections.abc import AsyncIterator, Iterable, Mapping
 
-from wealist.core.realtime.hub import Subscriber
+from wealist.core.realtime.hub import SHUTDOWN_CLOSE_CODE, Subscriber
 
 __all__ = ("PING", "SSE_HEADERS", "format_event", "last_event_id", "reset_event", "stream")
 
@@ -93,7 +93,8 @@ async def stream(
 
     Live frames are queued by the hub as already formatted SSE text. A ``:ping`` comment
     goes out after ``ping_s`` without a frame. The stream ends when the subscriber is shut
-    (overflow or shutdown): the client reconnects with its last id.
+    (overflow or shutdown; a shutdown first sends what is queued): the client reconnects
+    with its last id.
     """
     for chunk in first:
         yield chunk
@@ -118,6 +119,8 @@ async def stream(
                 yield got.result().encode()
             elif not done:
                 yield PING
+        while subscriber.close_code == SHUTDOWN_CLOSE_CODE and not queue.empty():
+            yield queue.get_nowait().encode()
     finally:
         closed.cancel()
         if getter is not None:  # the consumer went away while we waited

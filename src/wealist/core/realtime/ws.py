@@ -5,7 +5,8 @@ the socket to :func:`run_session` with the topics to join, a typed ``msgspec`` d
 client frames and a handler. The loop owns what no endpoint should repeat: the frame size
 limit, ``ping`` -> ``pong``, a heartbeat frame at most every 30 s, one writer task per
 socket draining its bounded queue (sends to different sockets never wait on each other),
-and closing a socket whose queue overflowed.
+closing a socket whose queue overflowed, and closing every socket with 1012 when the
+process drains for a restart - after the frame being handled and what is queued went out.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import structlog
 from litestar import WebSocket
 
 from wealist.core.errors import AppError, TokenRejected
-from wealist.core.realtime.hub import Hub, Subscriber
+from wealist.core.realtime.hub import SHUTDOWN_CLOSE_CODE, Hub, Subscriber
 from wealist.core.security import Principal, TokenVerifier
 
 __all__ = (
@@ -45,6 +46,9 @@ TOO_BIG_CLOSE_CODE = 1009
 INTERNAL_ERROR_CLOSE_CODE = 1011
 ABNORMAL_CLOSE_CODE = 1006  # never sent: the peer went away without a close frame
 MAX_HEARTBEAT_S = 30.0
+# Queued behind the last frame when a restart closes the socket: the writer stops there.
+# Compared by identity; no frame from the hub or a handler is this object.
+_FLUSHED = "\x00flushed"
 
 
 class Ping(msgspec.Struct, tag="ping", tag_field="type"):
@@ -94,6 +98,8 @@ async def _writer(
     queue = subscriber.queue
     while True:
         frame = await queue.get()
+        if frame is _FLUSHED:
+            return
         if admit is None:
             await send({"type": "websocket.send", "bytes": None, "text": frame})
             continue
@@ -142,6 +148,8 @@ async def run_session(
     sub = subscriber or hub.subscriber()
     tasks: list[asyncio.Task[Any]] = []
     code = 1000
+    idle = asyncio.Event()  # set while the reader handles no client frame
+    idle.set()
     try:
         for topic in topics:
             await hub.join(sub, topic)
@@ -151,11 +159,11 @@ async def run_session(
             except Exception:  # noqa: BLE001  # the client left while the topics were joined
                 return ABNORMAL_CLOSE_CODE
         first: Iterable[str] = ()
-        if on_joined is not None:
+        if on_joined is not None and not sub.closed.is_set():
             first = await on_joined(sub) or ()
         tasks = [
             asyncio.create_task(_writer(socket, sub, first, admit)),
-            asyncio.create_task(_reader(socket, sub, decoder, handler, limits)),
+            asyncio.create_task(_reader(socket, sub, decoder, handler, limits, idle=idle)),
             asyncio.create_task(sub.closed.wait()),
         ]
         if limits.heartbeat_s > 0:
@@ -163,6 +171,8 @@ async def run_session(
             tasks.append(asyncio.create_task(_heartbeat(sub, every, heartbeat)))
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         code = _close_code(done, sub)
+        if code == SHUTDOWN_CLOSE_CODE:
+            await _flush(tasks[0], sub, idle, limits.close_timeout_s)
     except Exception:
         code = INTERNAL_ERROR_CLOSE_CODE  # e.g. on_joined failed: tell the client, then raise
         raise
@@ -175,6 +185,23 @@ async def run_session(
         await hub.leave(sub)
         await _close(socket, code, limits.close_timeout_s)
     return code
+
+
+async def _flush(
+    writer: asyncio.Task[Any], sub: Subscriber, idle: asyncio.Event, wait_s: float
+) -> None:
+    """A restart closes the socket: the client frame being handled finishes (its ack is
+    queued), the reader takes no other, and the writer sends what is queued.
+
+    The frame being handled is a request in flight: like an HTTP request, only the
+    process's drain budget bounds it (core.shutdown). Sending what is queued is bounded
+    like a close frame, by ``wait_s``: the peer may not be reading.
+    """
+    await idle.wait()
+    with contextlib.suppress(Exception):  # TimeoutError included: then close regardless
+        async with asyncio.timeout(wait_s):
+            await sub.queue.put(_FLUSHED)
+            await writer
 
 
 async def _close(socket: WebSocket[Any, Any, Any], code: int, wait_s: float) -> None:
@@ -209,9 +236,13 @@ async def _reader(
     decoder: msgspec.json.Decoder[F],
     handler: Callable[[F, Subscriber], Awaitable[None]],
     limits: SessionLimits,
+    *,
+    idle: asyncio.Event,
 ) -> int:
     while True:
         message = await socket.receive()
+        if sub.closed.is_set():  # closing: the client sends this again after it reconnects
+            return 1000
         if message["type"] == "websocket.disconnect":
             return int(message.get("code", 1000))
         if message["type"] != "websocket.receive":
@@ -229,6 +260,7 @@ async def _reader(
         if isinstance(frame, Ping):
             sub.offer(PONG)
             continue
+        idle.clear()
         try:
             await handler(frame, sub)
         except AppError as exc:
@@ -236,3 +268,5 @@ async def _reader(
         except Exception:
             log.exception("ws.handler_failed")
             sub.offer(error_frame("INTERNAL_ERROR", "Internal server error"))
+        finally:
+            idle.set()
