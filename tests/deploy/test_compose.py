@@ -258,3 +258,29 @@ async def test_the_init_script_makes_a_database_and_role_per_service_that_migrat
     ) as conn:
         cur = await conn.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'messages'")
         assert await cur.fetchone() == ("chat",)
+
+
+def test_grafana_is_provisioned_with_prometheus_and_the_project_dashboards(
+    model: dict[str, Any],
+) -> None:
+    mounts = {
+        v["target"]: Path(v["source"])
+        for v in model["services"]["grafana"]["volumes"]
+        if v["type"] == "bind"
+    }
+
+    def on_host(container_path: str) -> Path:
+        target = max((t for t in mounts if container_path.startswith(t)), key=len)
+        return mounts[target] / container_path.removeprefix(target).lstrip("/")
+
+    provisioning = on_host("/etc/grafana/provisioning")
+    (source,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yaml").read_text())[
+        "datasources"
+    ]
+    assert source["url"] == "http://prometheus:9090"
+    assert "prometheus" in model["services"]
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "wealist.yaml").read_text())[
+        "providers"
+    ]
+    dashboards = on_host(provider["options"]["path"])
+    assert sorted(dashboards.glob("*.json")), dashboards
