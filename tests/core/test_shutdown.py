@@ -143,3 +143,20 @@ def test_drain_settings_come_from_the_environment_and_are_checked() -> None:
     assert load_settings(CoreSettings, "chat", {}).drain_on_sigterm is False
     with pytest.raises(SettingsError, match="WEALIST_SHUTDOWN_DRAIN_S"):
         load_settings(CoreSettings, "chat", {"WEALIST_SHUTDOWN_DRAIN_S": "-1"})
+
+
+class FailingBroker(MemoryBroker):
+    """A broker whose unsubscribe fails (Redis gone while the process drains)."""
+
+    async def unsubscribe(self, topic: str, deliver: Any) -> None:
+        raise ConnectionError("redis is gone")
+
+
+async def test_closing_the_hub_shuts_every_socket_even_when_unsubscribing_fails() -> None:
+    hub = Hub(FailingBroker())
+    subs = [hub.subscriber() for _ in range(3)]
+    for n, sub in enumerate(subs):
+        await hub.join(sub, f"room-{n}")
+    with pytest.raises(ConnectionError):
+        await hub.close()
+    assert all(sub.close_code == SHUTDOWN_CLOSE_CODE for sub in subs)

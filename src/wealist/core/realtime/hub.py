@@ -150,6 +150,8 @@ class Hub:
     async def close(self) -> None:
         """Shut every subscriber with the restart code (and any that joins later)."""
         self.closing = True
-        for subscriber in {s for subs in self._topics.values() for s in subs}:
+        everyone = {s for subs in self._topics.values() for s in subs}
+        for subscriber in everyone:  # all of them first: an unsubscribe may be slow or fail
             subscriber.shut(SHUTDOWN_CLOSE_CODE)
+        for subscriber in everyone:
             await self.leave(subscriber)
