@@ -66,6 +66,7 @@ async def boards(
     env = {
         "WEALIST_BOARD_USER_SERVICE_URL": str(users.base_url),
         "WEALIST_BOARD_REPLAY_LIMIT": "20",
+        "WEALIST_BOARD_ONLINE_TTL_S": "3",  # sockets re-check every second
     }
     return [await service_process("board", env=env) for _ in range(2)]
 
@@ -248,3 +249,25 @@ async def test_online_users_count_connections_not_users(
         # One of two tabs closed: still online.
         assert await online() == [scene.ws_member.user_id]
     await eventually(online, equals=[])
+
+
+async def test_an_event_committed_but_never_published_still_arrives(
+    boards: list[ServiceProcess], scene: Scene, environment: Any
+) -> None:
+    """The process that committed it died before publishing: the socket reads the log."""
+    import psycopg
+
+    async with socket(boards[0], scene.ws_member, scene.project) as ws:
+        seq = (await ws.recv())["currentSeq"]
+        async with await psycopg.AsyncConnection.connect(
+            environment.databases["board"], autocommit=True
+        ) as db:
+            await db.execute(
+                "WITH bumped AS (UPDATE projects SET event_seq = event_seq + 1 WHERE id = %s"
+                " RETURNING event_seq) INSERT INTO board_events (project_id, seq, frame)"
+                ' SELECT %s, event_seq, \'{"seq":\' || event_seq || \',"type":"BOARD_UPDATED"}\''
+                " FROM bumped",
+                (scene.project, scene.project),
+            )
+        orphan = await ws.recv(timeout=10)
+    assert (orphan["seq"], orphan["type"]) == (seq + 1, "BOARD_UPDATED")
