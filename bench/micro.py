@@ -13,6 +13,7 @@ import asyncio
 import json
 import time
 import uuid
+from typing import Any
 
 import jwt
 import msgspec
@@ -23,9 +24,9 @@ from wealist.board.schemas.boards import BoardOut
 from wealist.chat.schemas import MessageOut
 from wealist.core.realtime.broker import MemoryBroker
 from wealist.core.realtime.hub import Hub
-from wealist.core.security import StaticKeySet, TokenVerifier
+from wealist.core.security import Principal, StaticKeySet, TokenVerifier
 
-BOARD = {
+BOARD: dict[str, Any] = {
     "boardId": str(uuid.uuid4()),
     "projectId": str(uuid.uuid4()),
     "workspaceId": str(uuid.uuid4()),
@@ -42,7 +43,7 @@ BOARD = {
     "updatedAt": "2026-11-29T11:00:00.654321Z",
     "dueDate": "2026-12-05T00:00:00Z",
 }
-MESSAGE = {
+MESSAGE: dict[str, Any] = {
     "messageId": str(uuid.uuid4()),
     "chatId": str(uuid.uuid4()),
     "userId": str(uuid.uuid4()),
@@ -111,7 +112,7 @@ def structs(results: Results, scale: float) -> None:
 
 
 class _NoRevocations:
-    async def is_revoked(self, jti: str) -> bool:
+    async def is_revoked(self, principal: Principal) -> bool:
         return False
 
 

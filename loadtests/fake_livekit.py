@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from livekit import api
 from livekit.protocol import models
 from livekit.protocol import room as room_proto
+from typing_extensions import override
 
 PREFIX = "/twirp/livekit.RoomService/"
 
@@ -81,7 +82,8 @@ def serve(port: int, service: RoomService) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(reply)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        @override
+        def log_message(self, format: str, *args: object) -> None:
             pass  # one line per call would flood the run's log
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)

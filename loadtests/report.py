@@ -36,7 +36,7 @@ def _processes(readings: Mapping[str, Any]) -> list[str]:
         f"{readings.get('cores')} cores over {wall:.0f} s (everything on it: the stack, "
         "Locust, PostgreSQL, Redis, other work).",
         "",
-        "| service | CPU s | % of one core | RSS start MB | RSS end MB | RSS max MB |",
+        "| process | CPU s | % of one core | RSS start MB | RSS end MB | RSS max MB |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for r in readings.get("services", []):

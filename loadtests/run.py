@@ -33,7 +33,9 @@ def say(text: str) -> None:
     print(f"==> {text}", flush=True)
 
 
-def locust(out: Path, seed_file: Path, args: list[str], extra_env: dict[str, str]) -> int:
+def locust(
+    out: Path, seed_file: Path, args: list[str], extra_env: dict[str, str], sampler: Sampler
+) -> int:
     env = {
         **os.environ,
         "WEALIST_LOAD_SEED": str(seed_file),
@@ -60,9 +62,14 @@ def locust(out: Path, seed_file: Path, args: list[str], extra_env: dict[str, str
     ]
     say("locust " + " ".join(args))
     # Locust's own exit code says only "some request failed"; the gate decides.
-    return subprocess.run(
-        command, env=env, cwd=ROOT, stdin=subprocess.DEVNULL, check=False
-    ).returncode
+    with subprocess.Popen(command, env=env, cwd=ROOT, stdin=subprocess.DEVNULL) as proc:
+        sampler.watch("locust (the load)", proc.pid)
+        try:
+            return proc.wait()
+        except BaseException:
+            proc.terminate()
+            proc.wait(30)
+            raise
 
 
 def prepare(name: str) -> tuple[Path, Path]:
@@ -105,6 +112,7 @@ def run_profile(profile: Profile, args: argparse.Namespace) -> int:
                     out / "seed.json",
                     ["-u", str(users), "-r", str(profile.spawn_rate), "-t", run_time],
                     {},
+                    sampler,
                 )
             say(f"locust exited with {code}")
     finally:
@@ -155,6 +163,7 @@ def run_capacity(plan: CapacityPlan, args: argparse.Namespace) -> int:
                     out / "seed.json",
                     ["-t", limit],
                     {"WEALIST_LOAD_CAPACITY": json.dumps(shape)},
+                    sampler,
                 )
     finally:
         _finish(out, data, args.keep_data)

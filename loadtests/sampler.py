@@ -76,13 +76,18 @@ class Sampler:
     def __enter__(self) -> Sampler:
         self._began = time.monotonic()
         self._machine = _machine_busy()
-        for name, pid in self.pids.items():
-            cpu, rss = _cpu_and_rss(_tree(pid))
-            self.started_cpu[name] = cpu
-            self.readings_by_name[name] = Reading(name, 0.0, rss, rss, rss)
+        for name, pid in dict(self.pids).items():
+            self.watch(name, pid)
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._thread.start()
         return self
+
+    def watch(self, name: str, pid: int) -> None:
+        """Also follow ``pid`` and its descendants from now on (e.g. Locust itself)."""
+        cpu, rss = _cpu_and_rss(_tree(pid))
+        self.started_cpu[name] = cpu
+        self.readings_by_name[name] = Reading(name, 0.0, rss, rss, rss)
+        self.pids = {**self.pids, name: pid}
 
     def _sample(self) -> None:
         for name, pid in self.pids.items():

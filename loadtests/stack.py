@@ -67,7 +67,8 @@ class Stack:
         return {name: self.url(name) for name in SERVICES}
 
     def service_pids(self) -> dict[str, int]:
-        """The ``wealist serve`` processes (children of ``up``), for CPU/RSS readings."""
+        """The ``wealist serve`` processes (children of ``up``), PostgreSQL's postmaster and
+        Redis, for CPU/RSS readings."""
         if self.up is None:
             return {}
         found: dict[str, int] = {}
@@ -79,6 +80,11 @@ class Stack:
             if b"serve" in argv:
                 name = argv[argv.index(b"serve") + 1].decode()
                 found[name] = child
+            elif argv and b"redis-server" in argv[0]:
+                found["redis"] = child
+        postmaster = self.data_dir / "stack" / "postgres" / "data" / "postmaster.pid"
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            found["postgres"] = int(postmaster.read_text().split()[0])
         return found
 
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 
 import gevent
+import gevent.event
 import requests
 from locust import FastHttpUser, between, task
 
@@ -34,6 +35,7 @@ from loadtests.users.common import (
 COMMENTS = Sent()
 MARKER = re.compile(r"\[m:([0-9a-f]{16})\]")
 EXPECTED_WITHIN_S = 15.0
+CONNECT_WITHIN_S = 30.0
 STREAM = f"{URLS['noti']}/api/notifications/stream"
 
 
@@ -76,7 +78,11 @@ class NotifiedUser(FastHttpUser):
         self.awaiting: dict[str, float] = {}
         self.last_event_id: str | None = None
         self.stopping = False
+        self.connected = gevent.event.Event()
         self.reader = gevent.spawn(self._follow)
+        # Nothing before the stream is open: a notification created earlier is not sent on
+        # a stream opened without Last-Event-ID, and would count as lost.
+        self.connected.wait(timeout=CONNECT_WITHIN_S)
 
     def on_stop(self) -> None:
         self.stopping = True
@@ -114,6 +120,7 @@ class NotifiedUser(FastHttpUser):
         now = time.perf_counter()
         if event == "connected":
             report(self.environment, "SSE", "notifications connect", now - opened)
+            self.connected.set()
             return
         if event != "notification":
             return
@@ -147,6 +154,8 @@ class NotifiedUser(FastHttpUser):
 
     @task(3)
     def teammate_comments_on_my_task(self) -> None:
+        if not self.connected.is_set():
+            return  # the stream never opened: its failure is already counted
         _, board = pick(self.my_tasks)
         marker = new_marker()
         started = time.perf_counter()

@@ -103,7 +103,7 @@ def test_a_budget_nobody_exercised_fails() -> None:
     snap = snapshot(raw_entry("GET", "/a", {5: 10}))
     checks = gate.evaluate(
         snap,
-        level(**{"WS chat send->receive": {"p99_ms": 250}, "GET /a": {"min_requests": 11}}),
+        level(**{"WS chat send->receive": {"p99_ms": 250.0}, "GET /a": {"min_requests": 11.0}}),
     )
     by_target = {c.target: c for c in checks}
     assert by_target["WS chat send->receive"].measured is None
