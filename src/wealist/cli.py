@@ -133,6 +133,8 @@ def _serve(args: argparse.Namespace) -> int:
     workers = args.workers or settings.workers
     port = args.port or settings.port or default_port
     host = args.host or settings.host
+    if args.service == ALL:
+        _point_services_at(host, port)
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # Every worker writes its counters here and /metrics merges them.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="wealist-metrics-")
@@ -154,6 +156,17 @@ def _serve(args: argparse.Namespace) -> int:
         workers_kill_timeout=math.ceil(settings.shutdown_drain_s) + KILL_MARGIN_S,
     ).serve()
     return 0
+
+
+def _point_services_at(host: str, port: int) -> None:
+    """With every service on one port, they find each other (membership, outbox events,
+    keys) there, unless told otherwise. Workers inherit the environment."""
+    from wealist.services import SERVICES
+
+    here = f"http://{'127.0.0.1' if host in {'0.0.0.0', '::'} else host}:{port}"  # noqa: S104
+    os.environ.setdefault("WEALIST_SERVICE_URLS", json.dumps(dict.fromkeys(SERVICES, here)))
+    os.environ.setdefault("WEALIST_USER_SERVICE_URL", here)
+    os.environ.setdefault("WEALIST_JWKS_URL", f"{here}/.well-known/jwks.json")
 
 
 async def _migrate(name: str) -> int:
