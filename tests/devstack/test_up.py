@@ -106,6 +106,7 @@ class Up:
             *self.ports.values(),
             int(str(state["postgres_port"])),
             int(str(state["redis_port"])),
+            *([int(str(state["gateway_port"]))] if "gateway_port" in state else []),
         ]
 
     def cleanup(self) -> None:
@@ -171,7 +172,12 @@ def test_up_starts_everything_stops_cleanly_and_keeps_its_data(data_dir: Path) -
         assert urlsplit(pg_url).port == state["postgres_port"] != 5432
         assert urlsplit(redis_url).port == state["redis_port"] != 6379
         assert f"postgres: started on 127.0.0.1:{state['postgres_port']}" in first.output
-        assert "gateway: not configured yet" in first.output
+        gateway = first.table("gateway")  # nginx is installed here (.ci/run installs it)
+        assert gateway == f"http://127.0.0.1:{state['gateway_port']}"
+        with httpx.Client(base_url=gateway, timeout=5.0) as edge:
+            assert edge.get("/health").text == "healthy\n"
+            assert edge.get("/api/svc/ops/api/config/active").json()["success"] is True
+            assert edge.get("/api/internal/users/x/exists").status_code == 404
         for name, port in ports.items():
             assert first.table(name) == f"http://127.0.0.1:{port}"
             assert f"{name}: starting on :{port}" in first.output

@@ -53,6 +53,9 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
+DEFAULT_GATEWAY_PORT = 8088
+
+
 class UpError(RuntimeError):
     """``wealist up`` cannot go on; the message says why (and what to do)."""
 
@@ -65,6 +68,7 @@ class State(msgspec.Struct, kw_only=True):
     internal_api_key: str = msgspec.field(default_factory=lambda: secrets.token_urlsafe(32))
     # signs the local blob store's URLs (every service shares it)
     blob_secret: str = msgspec.field(default_factory=lambda: secrets.token_urlsafe(48))
+    gateway_port: int = DEFAULT_GATEWAY_PORT
 
     @classmethod
     def load(cls, path: Path) -> State:

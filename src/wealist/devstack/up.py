@@ -6,6 +6,10 @@ else embedded servers keep their data under the data dir (``.wealist/postgres``,
 ``wealist serve <svc>`` process (log in ``.wealist/logs/<svc>.log``), and once every
 ``/health/ready`` answers 200 it waits for Ctrl-C, SIGTERM or ``--exit-after``. Ports and
 secrets chosen on the first run are kept in ``.wealist/state.json`` and reused.
+
+When nginx is installed (and not ``--no-gateway``), the gateway of ``deploy/nginx`` runs in
+front of the services on ``WEALIST_GATEWAY_PORT`` (default 8088, its files under
+``.wealist/gateway``), and local file URLs (``WEALIST_BLOB_PUBLIC_URL``) point at it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from types import FrameType
 from urllib.parse import urlsplit
 
 from wealist.devstack.blobs import blob_env, describe_blobs
+from wealist.devstack.gateway import Gateway, find_nginx
 from wealist.devstack.prepare import (
     State,
     UpError,
@@ -74,6 +79,10 @@ class Stack:
     postgres: PostgresServer | None = None
     redis: RedisServer | None = None
     services: list[Service] = field(default_factory=list)
+    want_gateway: bool = True
+    gateway: Gateway | None = None
+    gateway_port: int | None = None
+    gateway_note: str = "not configured yet"
 
     @property
     def root(self) -> Path:
@@ -97,11 +106,13 @@ class Stack:
                 )
         (self.root / "logs").mkdir(parents=True, exist_ok=True)
         state = State.load(self.root / "state.json")
+        self.gateway_port = self.choose_gateway_port(state, set(ports.values()))
         key_path = self.root / "keys" / "jwt-private.pem"
         if ensure_jwt_key(key_path):
             say(f"auth: created the JWT signing key {self.data_dir / 'keys' / 'jwt-private.pem'}")
         self.env = self.service_env(state, key_path, ports)
-        self.start_data_servers(state, set(ports.values()))
+        taken = set(ports.values()) | ({self.gateway_port} if self.gateway_port else set())
+        self.start_data_servers(state, taken)
         state.save(self.root / "state.json")
         self.migrate()
         for name, port in ports.items():
@@ -112,6 +123,42 @@ class Stack:
             self.services.append(service)
         wait_ready(self.services, self.stopping)
         say(f"all {len(self.services)} services ready in {time.monotonic() - began:.1f} s")
+        self.start_gateway(ports)
+
+    def choose_gateway_port(self, state: State, taken: set[int]) -> int | None:
+        """The gateway's port, or None when it will not run (and why, for the summary)."""
+        if not self.want_gateway:
+            self.gateway_note = "not started (--no-gateway)"
+            return None
+        if find_nginx() is None:
+            self.gateway_note = "not started: nginx is not installed (apt-get install nginx-light)"
+            return None
+        given = self.environ.get("WEALIST_GATEWAY_PORT")
+        if given is not None:
+            try:
+                port = int(given)
+            except ValueError:
+                raise UpError(f"WEALIST_GATEWAY_PORT={given!r} is not a port number") from None
+            if port in taken or not port_free(port):
+                raise UpError(f"gateway: port {port} is already in use")
+            return port
+        state.gateway_port = choose_port(state.gateway_port, taken)
+        return state.gateway_port
+
+    def start_gateway(self, ports: dict[str, int]) -> None:
+        if self.gateway_port is None:
+            say(f"gateway: {self.gateway_note}")
+            return
+        self.stop_if_asked()
+        upstreams = {name: [f"{HOST}:{port}"] for name, port in ports.items()}
+        gateway = Gateway(self.root / "gateway", upstreams, self.gateway_port)
+        try:
+            gateway.start()
+        except (RuntimeError, OSError) as exc:
+            raise UpError(f"gateway: {exc}") from exc
+        self.gateway = gateway
+        self.gateway_note = gateway.url
+        say(f"gateway: nginx on {gateway.url} (logs: {self.data_dir / 'gateway' / 'logs'})")
 
     def service_env(self, state: State, key_path: Path, ports: dict[str, int]) -> dict[str, str]:
         env = dict(self.environ)
@@ -128,7 +175,13 @@ class Stack:
         for variable, value in defaults.items():
             if variable not in env and f"{variable}_FILE" not in env:
                 env[variable] = value
-        env.update(blob_env(env, self.root, state.blob_secret, f"http://{HOST}:{ports['storage']}"))
+        # File URLs go through the gateway when it runs (it routes /api/blobs to storage).
+        public = (
+            f"http://{HOST}:{self.gateway_port}"
+            if self.gateway_port is not None
+            else f"http://{HOST}:{ports['storage']}"
+        )
+        env.update(blob_env(env, self.root, state.blob_secret, public))
         env.setdefault("PYTHONUNBUFFERED", "1")  # logs reach the file before a crash
         return env
 
@@ -199,7 +252,7 @@ class Stack:
             ("postgres", shown_url(self.env["WEALIST_POSTGRES_URL"])),
             ("redis", shown_url(self.env["WEALIST_REDIS_URL"])),
             ("files", describe_blobs(self.env)),
-            ("gateway", "not configured yet"),
+            ("gateway", self.gateway_note),
             ("logs", f"{self.data_dir / 'logs'}/"),
         ]
         say("")
@@ -217,6 +270,10 @@ class Stack:
                 if code is not None:
                     say(f"{service.name}: exited unexpectedly with code {code}\n{service.tail()}")
                     return 1
+            nginx = None if self.gateway is None else self.gateway.proc
+            if nginx is not None and nginx.poll() is not None:
+                say(f"gateway: nginx exited unexpectedly with code {nginx.returncode}")
+                return 1
             redis = None if self.redis is None else self.redis.proc
             if redis is not None and redis.poll() is not None:
                 say(f"redis: exited unexpectedly with code {redis.returncode}")
@@ -228,7 +285,11 @@ class Stack:
         return 0
 
     def stop(self) -> bool:
-        """Stop services, then Redis (it snapshots), then PostgreSQL; False if one resisted."""
+        """Stop the gateway, services, then Redis (it snapshots), then PostgreSQL; False if
+        one resisted."""
+        if self.gateway is not None:
+            self.gateway.stop()
+            say("gateway: stopped")
         for service in self.services:
             if service.proc is not None and service.proc.poll() is None:
                 service.proc.terminate()
@@ -272,15 +333,11 @@ def stop_on_signals(stopping: threading.Event) -> Iterator[None]:
 def run_up(args: argparse.Namespace) -> int:
     """Entry point of ``wealist up``: 0 after a clean stop, 1 on failure, 130 if interrupted."""
     stopping = threading.Event()
-    stack = Stack(Path(args.data_dir), os.environ, stopping)
+    stack = Stack(Path(args.data_dir), os.environ, stopping, want_gateway=not args.no_gateway)
     code = 1
     with stop_on_signals(stopping):
         try:
             stack.start()
-            if args.no_gateway:
-                say("gateway: not configured yet (--no-gateway)")
-            else:
-                say("gateway: not configured yet")
             stack.summary()
             code = stack.watch(args.exit_after)
         except StopRequestedError:
