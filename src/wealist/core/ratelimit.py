@@ -38,6 +38,22 @@ class FixedWindow:
         return 0 if int(count) <= self.limit else max(1, int(ttl))
 
 
+def is_trusted(peer: str, trusted: Sequence[str]) -> bool:
+    """Whether ``peer`` is one of ``trusted``: addresses or networks (``10.0.0.0/8``, for
+    gateway pods whose addresses change)."""
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    for entry in trusted:
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
 def client_ip(peer: str | None, forwarded_for: str | None, trusted: Sequence[str]) -> str:
     """The client's address: the peer's, or, behind a trusted proxy, the one it reports.
 
@@ -46,7 +62,7 @@ def client_ip(peer: str | None, forwarded_for: str | None, trusted: Sequence[str
     talking to the service directly cannot pick its own rate-limit key.
     """
     peer = peer or "unknown"
-    if forwarded_for and peer in trusted:
+    if forwarded_for and is_trusted(peer, trusted):
         candidate = forwarded_for.rsplit(",", 1)[-1].strip()
         try:
             return str(ipaddress.ip_address(candidate))
