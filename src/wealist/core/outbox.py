@@ -70,9 +70,6 @@ WHERE id = %s
 _REJECTED = """
 UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = %s WHERE id = %s
 """
-_REJECTED = """
-UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = %s WHERE id = %s
-"""
 _PRUNE = "DELETE FROM outbox WHERE delivered_at < now() - make_interval(secs => %s)"
 _ENQUEUE_MANY = """
 WITH events AS (
@@ -95,12 +92,6 @@ WHERE delivered_at IS NULL
 class _Backlog(msgspec.Struct):
     pending: int
     age_s: int
-
-
-class EventRejectedError(Exception):
-    """A consumer refused an event for good (it is malformed for it): retrying cannot
-    help, so the relay sets it aside (``delivered_at`` with ``last_error`` 'rejected: ...')
-    instead of retrying it forever."""
 
 
 class EventRejectedError(Exception):
