@@ -501,16 +501,20 @@ def ws_fanout(env: Env, results: Results, sockets: int = 100, rate: float = 20.0
         f"p99 {ours.p99_ms:.1f} ms, lost {ours.lost}",
         flush=True,
     )
-    results.add(
-        Ratio(
-            "macro",
-            f"WS fan-out p99, {sockets} sockets x {rate:.0f} msg/s",
-            f"chat {ours.p99_ms:.1f} ms (p50 {ours.p50_ms:.1f}, lost {ours.lost})",
-            f"raw Granian ASGI {raw.p99_ms:.1f} ms (p50 {raw.p50_ms:.1f})",
-            ours.p99_ms / raw.p99_ms if raw.p99_ms else float("inf"),
-            "times the raw fan-out's latency (stored, sequenced, via Redis, then sent)",
+    for label, mine, floor in (
+        ("p50", ours.p50_ms, raw.p50_ms),
+        ("p99", ours.p99_ms, raw.p99_ms),
+    ):
+        results.add(
+            Ratio(
+                "macro",
+                f"WS fan-out {label}, {sockets} sockets x {rate:.0f} msg/s",
+                f"chat {mine:.1f} ms ({ours.deliveries_per_s:.0f} deliveries/s, lost {ours.lost})",
+                f"raw Granian ASGI {floor:.1f} ms (lost {raw.lost})",
+                mine / floor if floor else float("inf"),
+                "times the raw fan-out's latency (stored, sequenced, via Redis, then sent)",
+            )
         )
-    )
 
 
 ALL = {"http": http, "postgres": postgres, "redis": redis, "ws": ws_fanout}
