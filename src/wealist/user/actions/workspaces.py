@@ -13,9 +13,9 @@ from wealist.core.outbox import enqueue
 from wealist.user import store
 from wealist.user.actions.common import (
     WORKSPACE_NOT_FOUND,
-    parse_uuid,
     access_workspace,
     membership_answer,
+    parse_uuid,
     require_manager,
     write_memberships,
 )
