@@ -20,17 +20,29 @@ TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def _tree(pid: int) -> list[int]:
-    """The process and its descendants (Granian runs its workers as children)."""
+def _children_by_parent() -> dict[int, list[int]]:
+    """Every process's children, from each one's parent pid (a child started from another
+    thread than the main one, as Granian's workers are, is missing from ``children``)."""
+    found: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        found.setdefault(parent, []).append(int(entry.name))
+    return found
+
+
+def _tree(pid: int, children: dict[int, list[int]] | None = None) -> list[int]:
+    """The process and its descendants."""
+    children = _children_by_parent() if children is None else children
     found, todo = [], [pid]
     while todo:
         current = todo.pop()
         found.append(current)
-        try:
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        todo.extend(int(c) for c in children)
+        todo.extend(children.get(current, ()))
     return found
 
 
@@ -90,8 +102,9 @@ class Sampler:
         self.pids = {**self.pids, name: pid}
 
     def _sample(self) -> None:
+        children = _children_by_parent()
         for name, pid in self.pids.items():
-            cpu, rss = _cpu_and_rss(_tree(pid))
+            cpu, rss = _cpu_and_rss(_tree(pid, children))
             reading = self.readings_by_name[name]
             reading.cpu_s = max(reading.cpu_s, cpu - self.started_cpu[name])
             if rss:
