@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `loadtests` a
 
 from locust import LoadTestShape, events
 from locust.env import Environment
+from typing_extensions import override
 
 from loadtests import gate
 from loadtests.stats import snapshot
@@ -82,6 +83,7 @@ if os.environ.get("WEALIST_LOAD_CAPACITY"):
         def users_at(self, index: int) -> int:
             return self.start + index * self.step
 
+        @override
         def tick(self) -> tuple[int, float] | None:
             if self.done:
                 return None

@@ -34,16 +34,18 @@ def _processes(readings: Mapping[str, Any]) -> list[str]:
     lines = [
         f"Machine busy: {float(readings.get('machine_busy', 0)) * 100:.0f} % of "
         f"{readings.get('cores')} cores over {wall:.0f} s (everything on it: the stack, "
-        "Locust, PostgreSQL, Redis, other work).",
+        "Locust, PostgreSQL, Redis, other work). PostgreSQL's RSS counts its shared buffers "
+        "once per backend. T39 asks RSS growth < 10 % after warm-up on a soak run.",
         "",
-        "| process | CPU s | % of one core | RSS start MB | RSS end MB | RSS max MB |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| process | CPU s | % of one core | RSS start MB | RSS end MB | RSS max MB | RSS growth |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in readings.get("services", []):
         share = r["cpu_s"] / wall * 100 if wall else 0.0
+        growth = (r["rss_last"] - r["rss_first"]) / r["rss_first"] * 100 if r["rss_first"] else 0
         lines.append(
             f"| {r['name']} | {r['cpu_s']:.1f} | {share:.0f} | {r['rss_first'] / MB:.0f} | "
-            f"{r['rss_last'] / MB:.0f} | {r['rss_max'] / MB:.0f} |"
+            f"{r['rss_last'] / MB:.0f} | {r['rss_max'] / MB:.0f} | {growth:+.0f} % |"
         )
     return lines
 

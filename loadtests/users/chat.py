@@ -16,6 +16,7 @@ import time
 import gevent
 import websocket
 from locust import FastHttpUser, between, task
+from typing_extensions import override
 
 from loadtests.users.common import SEATS, SEED, URLS, DeliveryError, Sent, Session, new_marker
 from loadtests.users.common import report as _report
@@ -32,6 +33,7 @@ class ChatUser(FastHttpUser):
     wait_time = between(2, 4)
     host = URLS["chat"]
 
+    @override
     def on_start(self) -> None:
         self.me = SEATS.take("chat")
         self.session = Session(self, self.me)
@@ -44,6 +46,7 @@ class ChatUser(FastHttpUser):
         self._connect()
         self.reader = gevent.spawn(self._read)
 
+    @override
     def on_stop(self) -> None:
         self.stopping = True
         self.reader.kill(block=False)

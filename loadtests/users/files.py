@@ -5,12 +5,13 @@ from __future__ import annotations
 import random
 
 from locust import FastHttpUser, between, task
+from typing_extensions import override
 
 from loadtests.users.common import SEATS, SEED, URLS, Session
 
 STORAGE = URLS["storage"]
 VIDEO = URLS["video"]
-PAYLOAD = b"weAlist load test file\n" * 40  # about 1 KB
+PAYLOAD = "weAlist load test file\n" * 40  # about 1 KB
 FILES_KEPT = 5
 
 
@@ -21,6 +22,7 @@ class DriveUser(FastHttpUser):
     wait_time = between(3, 8)
     host = STORAGE
 
+    @override
     def on_start(self) -> None:
         self.me = SEATS.take("drive")
         self.session = Session(self, self.me)
@@ -101,6 +103,7 @@ class VideoUser(FastHttpUser):
     wait_time = between(5, 10)
     host = VIDEO
 
+    @override
     def on_start(self) -> None:
         self.me = SEATS.take("video")
         self.session = Session(self, self.me)

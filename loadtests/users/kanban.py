@@ -7,6 +7,7 @@ import random
 import time
 
 from locust import FastHttpUser, between, task
+from typing_extensions import override
 
 from loadtests.users.common import SEATS, SEED, URLS, Session, new_marker, pick
 from loadtests.users.notify import COMMENTS
@@ -21,6 +22,7 @@ class KanbanUser(FastHttpUser):
     wait_time = between(1, 4)
     host = BOARD
 
+    @override
     def on_start(self) -> None:
         self.me = SEATS.take("kanban")
         self.session = Session(self, self.me)

@@ -19,6 +19,7 @@ import gevent
 import gevent.event
 import requests
 from locust import FastHttpUser, between, task
+from typing_extensions import override
 
 from loadtests.users.common import (
     SEATS,
@@ -41,13 +42,15 @@ STREAM = f"{URLS['noti']}/api/notifications/stream"
 
 def sse_events(response: requests.Response) -> Iterator[tuple[str, str, str | None]]:
     """(event, data, id) of each event of a ``text/event-stream`` body, as it arrives."""
-    event, data, event_id = "message", [], None
+    event: str = "message"
+    event_id: str | None = None
+    data: list[str] = []
     for raw in response.iter_lines(chunk_size=None, decode_unicode=True):
         line = raw.rstrip("\r")
         if not line:
             if data:
                 yield event, "\n".join(data), event_id
-            event, data, event_id = "message", [], None
+            event, event_id, data = "message", None, []
         elif line.startswith(":"):
             continue  # a keep-alive comment
         else:
@@ -66,6 +69,7 @@ class NotifiedUser(FastHttpUser):
     wait_time = between(3, 6)
     host = URLS["noti"]
 
+    @override
     def on_start(self) -> None:
         self.me = SEATS.take("notified")
         self.session = Session(self, self.me)
@@ -84,6 +88,7 @@ class NotifiedUser(FastHttpUser):
         # a stream opened without Last-Event-ID, and would count as lost.
         self.connected.wait(timeout=CONNECT_WITHIN_S)
 
+    @override
     def on_stop(self) -> None:
         self.stopping = True
         self.reader.kill(block=False)

@@ -265,3 +265,34 @@ def test_the_capacity_report_names_the_maximum_and_the_threshold_that_tripped() 
     assert "**Maximum supported users: 40.** At 60 users: rest avg_ms 140 ms > 100 ms." in text
     _, nothing = report.capacity_summary([step(20, 140, False, ["x"])], plan, "outer", {})
     assert not nothing
+
+
+def test_the_run_summary_shows_the_verdict_the_chat_figures_and_the_processes() -> None:
+    snap = snapshot(
+        raw_entry("GET", "/api/workspaces/all", {10: 50}),
+        raw_entry("WS", "chat send->ack", {20: 30}),
+        raw_entry("WS", "chat send->receive", {30: 90}),
+        mix={"ChatUser": 4, "NotifiedUser": 0},
+    )
+    levels = {"outer": gate.Level("outer", "o", (gate.Budget("rest", {"avg_ms": 5.0}),))}
+    verdict = gate.judge(snap, levels, ["outer"])
+    mb = 1024 * 1024
+    readings = {
+        "wall_s": 60.0,
+        "machine_busy": 0.5,
+        "cores": 2,
+        "services": [
+            {
+                "name": "chat",
+                "cpu_s": 6.0,
+                "rss_first": 100 * mb,
+                "rss_last": 120 * mb,
+                "rss_max": 125 * mb,
+            },
+        ],
+    }
+    text = report.summary("smoke", snap, verdict, readings, levels)
+    assert text.startswith("# Load test 'smoke': FAILED")
+    assert "Chat: 4 sockets, 0.5 messages/s sent, 1.5 deliveries/s" in text
+    assert "| chat | 6.0 | 10 | 100 | 120 | 125 | +20 % |" in text
+    assert "| outer | rest | avg_ms | 5.0 ms | 10 ms | 50 | FAILED |" in text
