@@ -12,7 +12,6 @@ the log is read for events that were committed but never published.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +24,7 @@ from wealist.board.actions.common import caller_id, parse_uuid, settings_of
 from wealist.contracts import topics
 from wealist.core.deps import Ctx
 from wealist.core.errors import AppError, NotFound
+from wealist.core.jobs import cancel_and_wait
 from wealist.core.realtime.hub import Subscriber
 from wealist.core.realtime.sequence import CATCH_UP, Sequencer, reset_frame
 from wealist.core.realtime.ws import PONG, SessionLimits, authenticate_socket, run_session
@@ -129,7 +129,5 @@ async def project_socket(
             admit=sequencer.admit,
         )
     finally:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        await cancel_and_wait([watcher])
         await live.mark_offline(ctx, project_id, connection)

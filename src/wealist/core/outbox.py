@@ -25,6 +25,7 @@ import structlog
 
 from wealist.contracts.events import EventEnvelope
 from wealist.core.db import Conn, Database, Tx
+from wealist.core.jobs import cancel_and_wait
 
 __all__ = (
     "CHANNEL",
@@ -245,9 +246,7 @@ class OutboxRelay:
         try:
             yield self
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait([task])
 
 
 def _iso(value: datetime) -> str:

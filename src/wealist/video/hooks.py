@@ -3,11 +3,10 @@ LiveKit, and the pruning of applied webhook ids."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 from wealist.core.context import ServiceContext
+from wealist.core.jobs import periodic
 from wealist.video.actions.livekit_events import do_prune_webhooks, do_reconcile
 from wealist.video.livekit import STATE_KEY, LiveKit, video_settings
 from wealist.video.metrics import metrics_of
@@ -17,20 +16,14 @@ __all__ = ("video_runtime",)
 PRUNE_EVERY = 60  # sweeps
 
 
-async def sweep_forever(ctx: ServiceContext, interval_s: float) -> None:
-    """Reconcile every ``interval_s``; an outage (database, LiveKit) waits for the next."""
-    rounds = 0
-    while True:
-        await asyncio.sleep(interval_s)
-        rounds += 1
-        try:
-            changed = await do_reconcile(ctx)
-            if changed:
-                ctx.log.info("calls.reconciled", changed=changed)
-            if rounds % PRUNE_EVERY == 0:
-                await do_prune_webhooks(ctx)
-        except Exception as exc:  # noqa: BLE001  # an outage must not end the job
-            ctx.log.warning("calls.reconcile_failed", error=type(exc).__name__, detail=str(exc))
+async def reconcile(ctx: ServiceContext, rounds: list[int]) -> None:
+    """One sweep; every ``PRUNE_EVERY`` sweeps, the old webhook ids go too."""
+    rounds[0] += 1
+    changed = await do_reconcile(ctx)
+    if changed:
+        ctx.log.info("calls.reconciled", changed=changed)
+    if rounds[0] % PRUNE_EVERY == 0:
+        await do_prune_webhooks(ctx)
 
 
 async def video_runtime(ctx: ServiceContext) -> AsyncIterator[None]:
@@ -42,17 +35,11 @@ async def video_runtime(ctx: ServiceContext) -> AsyncIterator[None]:
         return
     livekit = LiveKit(settings)
     ctx.state[STATE_KEY] = livekit
-    task = None
-    if settings.reconcile_interval_s > 0:
-        task = asyncio.create_task(
-            sweep_forever(ctx, settings.reconcile_interval_s), name="video-reconcile"
-        )
+    rounds = [0]
     try:
-        yield
+        sweep = (settings.reconcile_interval_s, lambda: reconcile(ctx, rounds))
+        async with periodic("video", {"reconcile": sweep}):
+            yield
     finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
         ctx.state.pop(STATE_KEY, None)
         await livekit.close()

@@ -26,6 +26,8 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from wealist.core.jobs import cancel_and_wait
+
 __all__ = ("Broker", "Delivery", "MemoryBroker", "ReconnectListener", "RedisBroker")
 
 Delivery = Callable[[str, bytes], None]
@@ -158,11 +160,7 @@ class RedisBroker:
     async def close(self) -> None:
         self._started = False
         tasks = [*self._tasks, *([self._reader] if self._reader is not None else [])]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(tasks, wait_s=self.confirm_timeout)
         self._reader = None
         for future in self._pending.values():
             if not future.done():

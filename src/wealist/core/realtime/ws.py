@@ -21,6 +21,7 @@ import structlog
 from litestar import WebSocket
 
 from wealist.core.errors import AppError, TokenRejected
+from wealist.core.jobs import cancel_and_wait
 from wealist.core.realtime.hub import SHUTDOWN_CLOSE_CODE, Hub, Subscriber
 from wealist.core.security import Principal, TokenVerifier
 
@@ -177,11 +178,7 @@ async def run_session(
         code = INTERNAL_ERROR_CLOSE_CODE  # e.g. on_joined failed: tell the client, then raise
         raise
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(tasks, wait_s=limits.close_timeout_s)
         await hub.leave(sub)
         await _close(socket, code, limits.close_timeout_s)
     return code
