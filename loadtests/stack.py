@@ -7,7 +7,9 @@ Settings that differ from a developer's ``wealist up``, and why:
 - the auth test-token endpoint is on (load users sign in through it, as the original's
   k6 scripts did), with the sign-in throttles raised: every simulated user comes from
   127.0.0.1, which the per-IP limits would otherwise treat as one abusive client;
-- video points at the stand-in LiveKit (:mod:`loadtests.fake_livekit`).
+- video points at the stand-in LiveKit (:mod:`loadtests.fake_livekit`);
+- no nginx gateway (``--no-gateway``): its per-IP rate limit would throttle a load that
+  comes from one address.
 """
 
 from __future__ import annotations
@@ -145,7 +147,17 @@ def start(data_dir: Path, *, echo: bool = True) -> Stack:
         start_new_session=True,
     )
     stack.up = subprocess.Popen(
-        [sys.executable, "-m", "wealist", "up", "--data-dir", str(data_dir / "stack")],
+        # No gateway: its per-IP request limit (20 r/s) would throttle a load that all
+        # comes from 127.0.0.1; the simulated users address each service directly.
+        [
+            sys.executable,
+            "-m",
+            "wealist",
+            "up",
+            "--no-gateway",
+            "--data-dir",
+            str(data_dir / "stack"),
+        ],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
