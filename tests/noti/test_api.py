@@ -81,7 +81,7 @@ async def test_internal_routes_need_the_internal_key(noti, headers: dict[str, st
 BAD_EVENTS = {
     "unknown type": {"type": "BOARD_EXPLODED"},
     "lower-case type": {"type": "board_assigned"},
-    "unknown resourceType": {"resourceType": "chat"},
+    "unknown resourceType": {"resourceType": "spaceship"},
     "target not a uuid": {"targetUserId": "42"},
     "workspace not a uuid": {"workspaceId": "ws-1"},
     "resource not a uuid": {"resourceId": ""},
