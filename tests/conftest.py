@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.plugins.smtp_server",
     "tests.plugins.nginx",
     "tests.plugins.prometheus",
+    "tests.plugins.faultproxy",
 ]
