@@ -87,11 +87,17 @@ class FollowingSocket:
         self.on_frame = on_frame
         self._stop = False
         self._task: asyncio.Task[None] | None = None
+        self._refused_by: ServiceProcess | None = None  # the last process that refused us
+        self.refusals = 0  # handshakes refused or failed (e.g. 401 while fail-closed)
 
     def _proc(self) -> ServiceProcess:
+        """The home process when it is alive and did not just refuse us, else another."""
         alive = [p for p in self.procs if p.proc.poll() is None]
         preferred = self.procs[self.home]
-        return preferred if preferred in alive else alive[0]
+        if preferred in alive and (preferred is not self._refused_by or len(alive) == 1):
+            return preferred
+        others = [p for p in alive if p is not self._refused_by]
+        return (others or alive)[0]
 
     def start(self) -> FollowingSocket:
         self._task = asyncio.create_task(self._run())
@@ -99,15 +105,21 @@ class FollowingSocket:
 
     async def _run(self) -> None:
         while not self._stop:
-            url = self.url_of(self._proc(), self.transcript.last)
+            proc = self._proc()
+            url = self.url_of(proc, self.transcript.last)
+            opened = False
             try:
                 async with connect(url, open_timeout=5, max_size=None) as ws:
+                    opened = True
+                    self._refused_by = None
                     self.ws = ws
                     self.connected.set()
                     async for raw in ws:
                         self._frame(json.loads(raw))
             except (ConnectionClosed, InvalidStatus, OSError, TimeoutError):
-                pass
+                if not opened:
+                    self.refusals += 1
+                    self._refused_by = proc  # try another process next (as a gateway would)
             self.ws = None
             self.connected.clear()
             if not self._stop:

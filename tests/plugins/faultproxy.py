@@ -82,6 +82,7 @@ class FaultProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
         self._flowing: asyncio.Event | None = None
+        self._handlers: set[asyncio.Task[Any]] = set()  # one per accepted connection
 
     @classmethod
     def before(cls, url: str) -> FaultProxy:
@@ -178,11 +179,17 @@ class FaultProxy:
         await self._stop_listening()
         for link in list(self.stats.live):
             link.abort(rst=False)
-            for task in link.tasks:
-                task.cancel()
+        handlers = list(self._handlers)
+        for task in handlers:
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.stats.accepted += 1
+        handler = asyncio.current_task()
+        assert handler is not None
+        self._handlers.add(handler)
+        handler.add_done_callback(self._handlers.discard)
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.upstream)
         except OSError:
@@ -197,11 +204,14 @@ class FaultProxy:
         ]
         try:
             await asyncio.wait(link.tasks, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            pass  # close(): the proxy is going away (asyncio logs a handler that raises)
         finally:
             # One side ended: end the other (neither PostgreSQL nor Redis half-closes).
             link.abort(rst=False)
             for task in link.tasks:
                 task.cancel()
+            await asyncio.gather(*link.tasks, return_exceptions=True)
             self.stats.live.discard(link)
 
     async def _pipe(
