@@ -89,6 +89,8 @@ class FollowingSocket:
         self._task: asyncio.Task[None] | None = None
         self._refused_by: ServiceProcess | None = None  # the last process that refused us
         self.refusals = 0  # handshakes refused or failed (e.g. 401 while fail-closed)
+        self._go = asyncio.Event()  # cleared by pause(): stay away until resume()
+        self._go.set()
 
     def _proc(self) -> ServiceProcess:
         """The home process when it is alive and did not just refuse us, else another."""
@@ -105,6 +107,7 @@ class FollowingSocket:
 
     async def _run(self) -> None:
         while not self._stop:
+            await self._go.wait()
             proc = self._proc()
             url = self.url_of(proc, self.transcript.last)
             opened = False
@@ -138,6 +141,13 @@ class FollowingSocket:
         if self.on_frame is not None:
             self.on_frame(frame)
 
+    def pause(self) -> None:
+        """Do not reconnect after the next drop until :meth:`resume`."""
+        self._go.clear()
+
+    def resume(self) -> None:
+        self._go.set()
+
     async def drop(self) -> None:
         """Close the socket (the client goes away for a moment); it reconnects itself."""
         if self.ws is not None:
@@ -145,6 +155,7 @@ class FollowingSocket:
 
     async def stop(self) -> None:
         self._stop = True
+        self._go.set()
         if self.ws is not None:
             await self.ws.close()
         if self._task is not None:
