@@ -19,7 +19,8 @@ from wealist.board.settings import BoardSettings
 from wealist.core.blobs import BlobStore
 from wealist.core.context import ServiceContext
 from wealist.core.db import Conn
-from wealist.core.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed
+from wealist.core.errors import Forbidden, NotFound, ServiceUnavailable
+from wealist.core.ids import parse_uuid
 from wealist.core.security import Principal
 
 __all__ = (
@@ -40,14 +41,6 @@ PROJECT_NOT_FOUND = "project not found"
 ADMINS = frozenset({"OWNER", "ADMIN"})
 MEMBERS = frozenset({"OWNER", "ADMIN", "MEMBER"})
 _files = msgspec.json.Decoder(list[FileRow]).decode
-
-
-def parse_uuid(raw: str, field: str) -> UUID:
-    """An id from a path segment or query; 400 when it is not a UUID."""
-    try:
-        return msgspec.convert(raw, UUID)
-    except msgspec.ValidationError:
-        raise ValidationFailed(f"{field} is not a valid UUID") from None
 
 
 def caller_id(caller: Principal) -> UUID:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-from datetime import datetime
 from uuid import UUID
 
 import msgspec
@@ -15,29 +13,11 @@ from wealist.board.actions.projects import like_pattern
 from wealist.board.schemas.boards import ActivityOut, BoardOut, Change
 from wealist.core.context import ServiceContext
 from wealist.core.errors import ValidationFailed
+from wealist.core.ids import decode_cursor, encode_cursor
 
 __all__ = ("board_activity", "search_boards")
 
 _changes = msgspec.json.Decoder(list[Change]).decode
-
-
-class _Cursor(msgspec.Struct, array_like=True):
-    updated_at: datetime
-    id: UUID
-
-
-def _encode_cursor(at: datetime, board_id: UUID) -> str:
-    raw = msgspec.json.encode(_Cursor(at, board_id))
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        found = msgspec.json.decode(raw, type=_Cursor)
-    except (ValueError, msgspec.DecodeError):
-        raise ValidationFailed("cursor is not one this service gave out") from None
-    return found.updated_at, found.id
 
 
 async def search_boards(
@@ -68,12 +48,12 @@ async def search_boards(
             workspace_id,
             project_id,
             like_pattern(text),
-            before=_decode_cursor(cursor) if cursor else None,
+            before=decode_cursor(cursor) if cursor else None,
             limit=limit + 1,
         )
     more = len(rows) > limit
     rows = rows[:limit]
-    following = _encode_cursor(rows[-1].updated_at, rows[-1].id) if more else None
+    following = encode_cursor(rows[-1].updated_at, rows[-1].id) if more else None
     return [board_out(ctx, r) for r in rows], following
 
 

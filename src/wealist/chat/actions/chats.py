@@ -13,7 +13,7 @@ from wealist.chat.actions.common import (
     access_chat,
     access_workspace,
     chat_out,
-    decode_cursor,
+    decode_keyset,
     encode_cursor,
     publish,
 )
@@ -101,7 +101,7 @@ async def list_chats(
         await access_workspace(ctx, workspace_id, me)
     async with ctx.database.connection() as conn:
         rows = await store.my_chats(
-            conn, me, workspace_id=workspace_id, before=decode_cursor(cursor), limit=limit
+            conn, me, workspace_id=workspace_id, before=decode_keyset(cursor), limit=limit
         )
     following = encode_cursor(rows[-1].updated_at, rows[-1].id) if len(rows) == limit else None
     return [chat_out(r, with_unread=True) for r in rows], following

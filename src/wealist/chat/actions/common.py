@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -15,7 +14,8 @@ from wealist.chat.settings import ChatSettings
 from wealist.contracts import topics
 from wealist.core.context import ServiceContext
 from wealist.core.db import Conn
-from wealist.core.errors import Forbidden, NotFound, ValidationFailed
+from wealist.core.errors import Forbidden, NotFound
+from wealist.core.ids import decode_cursor, encode_cursor, parse_uuid
 from wealist.core.realtime.hub import Hub
 from wealist.core.security import Principal
 
@@ -40,14 +40,6 @@ _participants = msgspec.json.Decoder(list[ParticipantOut])
 _reactions = msgspec.json.Decoder(list[ReactionOut])
 # Keyset pages start after "the end of time".
 START = (datetime(9999, 1, 1, tzinfo=UTC), UUID(int=(1 << 128) - 1))
-
-
-def parse_uuid(raw: str, field: str) -> UUID:
-    """An id from a path segment or query; 400 when it is not a UUID."""
-    try:
-        return msgspec.convert(raw, UUID)
-    except msgspec.ValidationError:
-        raise ValidationFailed(f"{field} is not a valid UUID") from None
 
 
 def caller_id(caller: Principal) -> UUID:
@@ -127,17 +119,6 @@ def message_out(row: MessageRow) -> MessageOut:
     )
 
 
-def encode_cursor(at: datetime, row_id: UUID) -> str:
-    raw = f"{at.isoformat()}|{row_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> tuple[datetime, UUID]:
-    if cursor is None:
-        return START
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, _, row_id = raw.partition("|")
-        return datetime.fromisoformat(at), UUID(row_id)
-    except ValueError:
-        raise ValidationFailed("cursor is not one this service issued") from None
+def decode_keyset(cursor: str | None) -> tuple[datetime, UUID]:
+    """Where a page starts: after the cursor's row, or at the start."""
+    return START if cursor is None else decode_cursor(cursor)

@@ -15,7 +15,7 @@ from wealist.chat.actions.common import (
     NOT_A_PARTICIPANT,
     access_chat,
     access_workspace,
-    decode_cursor,
+    decode_keyset,
     encode_cursor,
     hub_of,
     message_out,
@@ -285,7 +285,7 @@ async def search(
             pattern=f"%{escaped}%",
             workspace_id=workspace_id,
             chat_id=chat_id,
-            before=decode_cursor(cursor),
+            before=decode_keyset(cursor),
             limit=limit,
         )
     following = encode_cursor(rows[-1].created_at, rows[-1].id) if len(rows) == limit else None

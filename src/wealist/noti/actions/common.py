@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-import msgspec
 from redis.exceptions import RedisError
 
 from wealist.contracts import topics
 from wealist.core.context import ServiceContext
-from wealist.core.errors import Unauthorized, ValidationFailed
+from wealist.core.errors import Unauthorized
+from wealist.core.ids import parse_uuid
 from wealist.core.security import Principal
 from wealist.noti.rows import NotificationRow, ReadRow, ReplayRow
 from wealist.noti.schemas import NotificationOut
@@ -52,14 +52,6 @@ def unread_key(user: UUID, workspace: UUID) -> str:
 
 def unread_generation_key(user: UUID, workspace: UUID) -> str:
     return f"unread:gen:{user}:{workspace}"
-
-
-def parse_uuid(raw: str, field: str) -> UUID:
-    """An id from a path segment, header or query value; 400 when it is not a UUID."""
-    try:
-        return msgspec.convert(raw.strip(), UUID)
-    except msgspec.ValidationError:
-        raise ValidationFailed(f"{field} is not a valid UUID") from None
 
 
 def caller_id(caller: Principal) -> UUID:

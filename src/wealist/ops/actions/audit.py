@@ -17,7 +17,7 @@ from wealist.ops.actions.common import (
     USER_AGENT_MAX,
     Requester,
     audit_out,
-    decode_cursor,
+    decode_keyset,
     encode_cursor,
     parse_uuid,
 )
@@ -102,7 +102,7 @@ async def list_entries(
     ``page`` counts from 1 (an offset, as the portal pages); a ``cursor`` from a previous
     page continues after it instead, however long the log grows meanwhile.
     """
-    after = decode_cursor(cursor)
+    after = decode_keyset(cursor)
     offset = 0 if cursor is not None else (page - 1) * limit
     if offset > OFFSET_MAX:
         raise ValidationFailed("page is too far back; use the cursor of the previous page")

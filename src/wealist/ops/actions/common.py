@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime
 from uuid import UUID
 
 import msgspec
 
 from wealist.core.context import ServiceContext
-from wealist.core.errors import BadRequest, Conflict, Forbidden, ValidationFailed
+from wealist.core.errors import BadRequest, Conflict, Forbidden
+from wealist.core.ids import decode_cursor, encode_cursor, parse_uuid
 from wealist.core.security import Principal
 from wealist.ops.rows import AuditRow, ConfigRow, PortalUserRow
 from wealist.ops.schemas import AppConfigOut, AuditLogOut, PortalUserOut
@@ -74,31 +74,9 @@ def ops_settings(ctx: ServiceContext) -> OpsSettings:
     return settings
 
 
-def parse_uuid(raw: str, field: str) -> UUID:
-    """An id from a path segment or query; 400 when it is not a UUID."""
-    try:
-        return msgspec.convert(raw, UUID)
-    except msgspec.ValidationError:
-        raise ValidationFailed(f"{field} is not a valid UUID") from None
-
-
-def encode_cursor(at: datetime, row_id: UUID) -> str:
-    raw = f"{at.isoformat()}|{row_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> Keyset:
-    if cursor is None:
-        return START
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, _, row_id = raw.partition("|")
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
-            raise ValueError("naive timestamp")
-        return Keyset(parsed, UUID(row_id))
-    except ValueError:
-        raise ValidationFailed("cursor is not one this service issued") from None
+def decode_keyset(cursor: str | None) -> Keyset:
+    """Where a page starts: after the cursor's row, or at the start."""
+    return START if cursor is None else Keyset(*decode_cursor(cursor))
 
 
 def user_out(row: PortalUserRow) -> PortalUserOut:

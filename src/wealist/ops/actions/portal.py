@@ -22,7 +22,7 @@ from wealist.ops.actions.common import (
     NotPortalUser,
     Requester,
     SelfModification,
-    decode_cursor,
+    decode_keyset,
     encode_cursor,
     ops_settings,
     user_out,
@@ -161,7 +161,7 @@ async def do_logout(ctx: ServiceContext, who: Requester) -> None:
 async def list_users(
     ctx: ServiceContext, *, limit: int, cursor: str | None
 ) -> tuple[list[PortalUserOut], str | None]:
-    after = decode_cursor(cursor)
+    after = decode_keyset(cursor)
     async with ctx.database.connection() as conn:
         rows = await store.list_users(conn, after, limit)
     following = encode_cursor(rows[-1].created_at, rows[-1].id) if len(rows) == limit else None

@@ -12,14 +12,10 @@ Access policy, one rule for every route:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import posixpath
 from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
-
-import msgspec
 
 from wealist.core.blobs import BlobStore
 from wealist.core.context import ServiceContext
@@ -31,6 +27,7 @@ from wealist.core.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
+from wealist.core.ids import decode_cursor, encode_cursor, parse_uuid
 from wealist.core.security import Principal
 from wealist.storage import store
 from wealist.storage.rows import (
@@ -94,14 +91,6 @@ DOCUMENTS = frozenset(
         ".odp",
     ]
 )
-
-
-def parse_uuid(raw: str, field: str) -> UUID:
-    """An id from a path segment or query; 400 when it is not a UUID."""
-    try:
-        return msgspec.convert(raw, UUID)
-    except msgspec.ValidationError:
-        raise ValidationFailed(f"{field} is not a valid UUID") from None
 
 
 def caller_id(caller: Principal) -> UUID:
@@ -337,19 +326,9 @@ def discard_after_commit(ctx: ServiceContext, tx: Tx, keys: Sequence[str]) -> No
 # --- keyset cursors ---------------------------------------------------------------------
 
 
-def encode_cursor(at: datetime, item_id: UUID) -> str:
-    return base64.urlsafe_b64encode(f"{at.isoformat()}|{item_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(raw: str | None) -> tuple[datetime, UUID] | None:
-    if not raw:
-        return None
-    try:
-        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
-        at, _, item = text.partition("|")
-        return datetime.fromisoformat(at), UUID(item)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed("cursor is not one this service issued") from None
+def decode_keyset(raw: str | None) -> tuple[datetime, UUID] | None:
+    """Where a page starts: after the cursor's row, or (None) at the start."""
+    return decode_cursor(raw) if raw else None
 
 
 # --- replies ----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from wealist.storage.actions.common import (
     access_folder,
     access_project,
     access_workspace,
-    decode_cursor,
+    decode_keyset,
     discard_after_commit,
     encode_cursor,
     escape_like,
@@ -76,7 +76,7 @@ async def workspace_files(
 ) -> FileListOut:
     """Newest first, by page; or by keyset, from ``cursor`` (``total`` then counts what
     is left from the cursor on)."""
-    after = decode_cursor(cursor)
+    after = decode_keyset(cursor)
     await access_workspace(ctx, workspace_id, me)
     async with ctx.database.connection() as conn:
         rows = await store.workspace_files(
@@ -185,7 +185,7 @@ async def trashed_files(
     ctx: ServiceContext, me: UUID, workspace_id: UUID, *, limit: int, cursor: str | None
 ) -> tuple[list[FileOut], str | None]:
     """Files in the trash on their own, newest first, and the next page's cursor."""
-    after = decode_cursor(cursor)
+    after = decode_keyset(cursor)
     await access_workspace(ctx, workspace_id, me)
     async with ctx.database.connection() as conn:
         rows = await store.trashed_files(conn, workspace_id, me, limit=limit, after=after)
@@ -197,7 +197,7 @@ async def trashed_files(
 async def trashed_folders(
     ctx: ServiceContext, me: UUID, workspace_id: UUID, *, limit: int, cursor: str | None
 ) -> tuple[list[FolderOut], str | None]:
-    after = decode_cursor(cursor)
+    after = decode_keyset(cursor)
     await access_workspace(ctx, workspace_id, me)
     async with ctx.database.connection() as conn:
         rows = await store.trashed_folders(conn, workspace_id, me, limit=limit, after=after)

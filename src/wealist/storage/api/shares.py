@@ -8,7 +8,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from wealist.core.deps import Caller, Ctx
 from wealist.core.errors import ValidationFailed
 from wealist.storage.actions import public, shares
-from wealist.storage.actions.common import caller_id, decode_cursor, encode_cursor, parse_uuid
+from wealist.storage.actions.common import caller_id, decode_keyset, encode_cursor, parse_uuid
 from wealist.storage.api.folders import Limit, cursor_page
 from wealist.storage.schemas import (
     CreateShare,
@@ -106,7 +106,7 @@ async def shared_with_me(
     """Live items shared with the caller, newest first (``X-Next-Cursor`` pages on)."""
     workspace = parse_uuid(workspaceId, "workspaceId") if workspaceId else None
     items, last = await shares.shared_with_me(
-        ctx, caller_id(caller), workspace_id=workspace, limit=limit, after=decode_cursor(cursor)
+        ctx, caller_id(caller), workspace_id=workspace, limit=limit, after=decode_keyset(cursor)
     )
     return cursor_page(items, encode_cursor(last.created_at, last.id) if last else None)
 

@@ -23,7 +23,8 @@ from wealist.contracts.membership import (
 )
 from wealist.core.context import ServiceContext
 from wealist.core.db import Conn, Tx
-from wealist.core.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from wealist.core.errors import Forbidden, NotFound, Unauthorized
+from wealist.core.ids import parse_uuid
 from wealist.core.outbox import enqueue
 from wealist.core.security import Principal
 from wealist.user import store
@@ -47,14 +48,6 @@ MANAGERS = frozenset({"OWNER", "ADMIN"})
 WORKSPACE_NOT_FOUND = "workspace not found"
 
 _encode = msgspec.json.Encoder().encode
-
-
-def parse_uuid(raw: str, field: str) -> UUID:
-    """An id from a path segment or header; 400 when it is not a UUID."""
-    try:  # msgspec accepts the canonical hyphenated form and 32 bare hex digits only
-        return msgspec.convert(raw, UUID)
-    except msgspec.ValidationError:
-        raise ValidationFailed(f"{field} is not a valid UUID") from None
 
 
 def caller_id(caller: Principal) -> UUID:

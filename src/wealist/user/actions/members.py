@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from uuid import UUID
 
@@ -10,6 +9,7 @@ from wealist.contracts.events import WORKSPACE_MEMBER_REMOVED, WorkspaceMemberRe
 from wealist.core.context import ServiceContext
 from wealist.core.db import Tx
 from wealist.core.errors import AlreadyExists, Conflict, Forbidden, NotFound, ValidationFailed
+from wealist.core.ids import decode_cursor, encode_cursor
 from wealist.core.outbox import enqueue
 from wealist.user import store
 from wealist.user.actions.common import (
@@ -55,18 +55,8 @@ def member_out(row: MemberRow) -> MemberOut:
     )
 
 
-def encode_cursor(row: MemberRow) -> str:
-    raw = f"{row.joined_at.isoformat()}|{row.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        joined, _, member = raw.partition("|")
-        return datetime.fromisoformat(joined), UUID(member)
-    except ValueError:
-        raise ValidationFailed("cursor is not one this service issued") from None
+def member_cursor(row: MemberRow) -> str:
+    return encode_cursor(row.joined_at, row.id)
 
 
 async def list_members(
@@ -80,7 +70,7 @@ async def list_members(
     async with ctx.database.connection() as conn:
         await access_workspace(conn, workspace_id, me)
         rows = await store.list_members(conn, workspace_id, after=after, limit=limit)
-    following = encode_cursor(rows[-1]) if len(rows) == limit else None
+    following = member_cursor(rows[-1]) if len(rows) == limit else None
     return [member_out(r) for r in rows], following
 
 

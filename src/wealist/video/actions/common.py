@@ -8,16 +8,14 @@ OWNER/ADMIN.
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime
 from uuid import UUID
-
-import msgspec
 
 from wealist.contracts.membership import Membership
 from wealist.core.context import ServiceContext
 from wealist.core.db import Tx
-from wealist.core.errors import BadRequest, Conflict, Forbidden, Gone, NotFound, ValidationFailed
+from wealist.core.errors import BadRequest, Conflict, Forbidden, Gone, NotFound
+from wealist.core.ids import decode_cursor, encode_cursor, parse_uuid
 from wealist.core.security import Principal
 from wealist.video import store
 from wealist.video.metrics import metrics_of
@@ -66,14 +64,6 @@ class RoomEnded(Gone):
 class NotInRoom(BadRequest):
     code = "NOT_IN_ROOM"
     default_message = "User is not in room"
-
-
-def parse_uuid(raw: str, field: str) -> UUID:
-    """An id from a path segment or query; 400 when it is not a UUID."""
-    try:
-        return msgspec.convert(raw, UUID)
-    except msgspec.ValidationError:
-        raise ValidationFailed(f"{field} is not a valid UUID") from None
 
 
 def caller_id(caller: Principal) -> UUID:
@@ -163,20 +153,6 @@ def room_out(row: RoomRow, participants: list[ParticipantRow]) -> RoomOut:
     )
 
 
-def encode_cursor(at: datetime, row_id: UUID) -> str:
-    raw = f"{at.isoformat()}|{row_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> Keyset:
-    if cursor is None:
-        return START
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, _, row_id = raw.partition("|")
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
-            raise ValueError("naive timestamp")
-        return Keyset(parsed, UUID(row_id))
-    except ValueError:
-        raise ValidationFailed("cursor is not one this service issued") from None
+def decode_keyset(cursor: str | None) -> Keyset:
+    """Where a page starts: after the cursor's row, or at the start."""
+    return START if cursor is None else Keyset(*decode_cursor(cursor))

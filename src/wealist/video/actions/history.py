@@ -16,7 +16,7 @@ from wealist.video import store
 from wealist.video.actions.common import (
     access_room,
     access_workspace,
-    decode_cursor,
+    decode_keyset,
     encode_cursor,
 )
 from wealist.video.rows import HistoryParticipantRow, HistoryRow, TranscriptRow
@@ -103,7 +103,7 @@ async def list_workspace_history(
     cursor: str | None,
 ) -> HistoryPage:
     """Ended calls of a workspace, latest first: three queries whatever the page size."""
-    after = decode_cursor(cursor)
+    after = decode_keyset(cursor)
     await access_workspace(ctx, workspace_id, me)
     async with ctx.database.connection() as conn:
         total = await store.count_workspace_history(conn, workspace_id)
@@ -119,7 +119,7 @@ async def list_my_history(
 ) -> HistoryPage:
     """Ended calls the caller took part in, latest first, in workspaces they still belong
     to (a call of a workspace they left stays in ``total`` but is not shown)."""
-    after = decode_cursor(cursor)
+    after = decode_keyset(cursor)
     async with ctx.database.connection() as conn:
         total = await store.count_my_history(conn, me)
         rows = await store.my_history(conn, me, after=after, limit=limit, offset=offset)

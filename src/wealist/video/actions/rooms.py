@@ -10,7 +10,7 @@ from wealist.video import store
 from wealist.video.actions.common import (
     access_room,
     access_workspace,
-    decode_cursor,
+    decode_keyset,
     encode_cursor,
     participant_out,
     room_out,
@@ -61,7 +61,7 @@ async def list_rooms(
 
     Two queries whatever the page size: the rooms, then who is in their calls.
     """
-    after = decode_cursor(cursor)
+    after = decode_keyset(cursor)
     await access_workspace(ctx, workspace_id, me)
     async with ctx.database.connection() as conn:
         rows = await store.workspace_rooms(
