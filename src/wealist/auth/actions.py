@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+import httpx
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -213,6 +214,8 @@ async def _user_for(
         raise Conflict("An account with this email already exists", code="ALREADY_EXISTS")
     if response.status_code == 403:
         raise Forbidden("This account is disabled")
+    if response.status_code == 400:  # an email or name the user service refuses: bad input
+        raise ValidationFailed(_refusal(response) or "email or name is not valid")
     if response.status_code != 200:
         log.error("auth.user_service_error", status=response.status_code)
         raise ServiceUnavailable("User service unavailable", code="AUTH008")
@@ -220,6 +223,15 @@ async def _user_for(
         return uuid.UUID(str(response.json()["userId"]))
     except (ValueError, KeyError, TypeError) as exc:
         raise ServiceUnavailable("User service unavailable", code="AUTH008") from exc
+
+
+def _refusal(response: httpx.Response) -> str:
+    """The message of the user service's ``{error:{code,message}}`` refusal, if any."""
+    try:
+        message = response.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return ""
+    return message if isinstance(message, str) else ""
 
 
 # --- password accounts ---------------------------------------------------------------------

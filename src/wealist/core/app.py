@@ -19,7 +19,8 @@ from litestar import Litestar, MediaType, Request, Response, Router, get
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.openapi import OpenAPIConfig
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.routes import WebSocketRoute
 from litestar.types import ControllerRouterHandler
@@ -27,7 +28,14 @@ from litestar.types import ControllerRouterHandler
 from wealist.core.blobs.http import blob_routes
 from wealist.core.context import Runtime, ServiceContext, import_string
 from wealist.core.deps import Ctx, InternalCall
-from wealist.core.errors import AppError, Conflict, ValidationFailed, envelope, error_for_status
+from wealist.core.errors import (
+    AppError,
+    Conflict,
+    ValidationFailed,
+    envelope,
+    envelope_schema,
+    error_for_status,
+)
 from wealist.core.errors import Envelope as EnvelopeRenderer
 from wealist.core.health import health_routes
 from wealist.core.internal import INTERNAL_KEY_HEADER, check_internal_key
@@ -148,7 +156,7 @@ def service_router(ctx: ServiceContext) -> Router:
     def provide_ctx() -> ServiceContext:
         return ctx
 
-    return Router(
+    router = Router(
         path="/",
         route_handlers=handlers,
         dependencies={
@@ -159,6 +167,28 @@ def service_router(ctx: ServiceContext) -> Router:
         exception_handlers={Exception: exception_handler(envelope(ctx.spec.name))},
         opt={"service": ctx.spec.name},
     )
+    _document_errors(router, ctx.spec.name)
+    return router
+
+
+# Statuses any route may answer with the service's error envelope (bad input, token,
+# access, missing, conflict, body too large, throttled, a dependency down).
+ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 429, 503)
+
+
+def _document_errors(router: Router, service: str) -> None:
+    """Declare the service's own error envelope in its OpenAPI document, replacing the
+    framework's default 400 shape that no response of ours has."""
+    spec = ResponseSpec(
+        data_container=envelope_schema(service),
+        generate_examples=False,
+        description="Error, in the service's envelope",
+    )
+    for route in router.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if isinstance(handler, HTTPRouteHandler):
+                declared = dict(handler.responses or {})
+                handler.responses = {**dict.fromkeys(ERROR_STATUSES, spec), **declared}
 
 
 def _cors(settings: CoreSettings) -> CORSConfig:

@@ -28,6 +28,8 @@ import enum
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+import msgspec
+
 __all__ = (
     "AlreadyExists",
     "AppError",
@@ -47,6 +49,7 @@ __all__ = (
     "Unauthorized",
     "ValidationFailed",
     "envelope",
+    "envelope_schema",
     "error_for_status",
 )
 
@@ -251,3 +254,52 @@ ENVELOPES: dict[str, Envelope] = {
 def envelope(name: str) -> Envelope:
     """The error renderer named by a service spec (contract section 2.2)."""
     return ENVELOPES[name]
+
+
+# --- the envelopes as types, for the OpenAPI documents (schemathesis checks them) ---------
+
+
+class ErrorDetail(msgspec.Struct, frozen=True):
+    code: str
+    message: str
+
+
+class NestedError(msgspec.Struct, frozen=True, rename="camel", omit_defaults=True):
+    error: ErrorDetail
+    request_id: str
+    details: Any = None
+
+
+class SuccessFalseError(msgspec.Struct, frozen=True, rename="camel", omit_defaults=True):
+    success: bool
+    error: ErrorDetail
+    request_id: str
+    details: Any = None
+
+
+class AuthError(msgspec.Struct, frozen=True, rename="camel", omit_defaults=True):
+    code: str
+    message: str
+    request_id: str
+    details: Any = None
+
+
+class OpsError(msgspec.Struct, frozen=True, rename="camel", omit_defaults=True):
+    success: bool
+    message: str
+    code: str
+    request_id: str
+    details: Any = None
+
+
+_SCHEMAS: dict[Envelope, type[msgspec.Struct]] = {
+    _nested: NestedError,
+    _success_false: SuccessFalseError,
+    _auth: AuthError,
+    _ops: OpsError,
+}
+
+
+def envelope_schema(name: str) -> type[msgspec.Struct]:
+    """The type of a service's error envelope (its OpenAPI documents declare it)."""
+    return _SCHEMAS[ENVELOPES[name]]

@@ -22,7 +22,6 @@ import structlog
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from jwt.algorithms import RSAAlgorithm
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from wealist.contracts.keys import REVOCATIONS_LOADED, revoked_jti, revoked_session
 from wealist.core.errors import TokenReason, TokenRejected
@@ -198,7 +197,10 @@ class TokenVerifier:
             self._remember(token, principal)
         try:
             revoked = await self._revocations.is_revoked(principal)
-        except (RedisError, OSError, TimeoutError, RevocationsNotLoadedError) as exc:
+        except Exception as exc:
+            # Whatever stopped the check (Redis down or emptied, or a connection Redis
+            # closed under uvloop, which raises RuntimeError, not a RedisError), the
+            # token is refused: fail closed with a 401, never a 500.
             log.warning("security.revocation_unavailable", error=type(exc).__name__)
             raise TokenRejected(TokenReason.UNVERIFIABLE) from exc
         if revoked:

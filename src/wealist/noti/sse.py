@@ -23,8 +23,14 @@ __all__ = ("ROUTES", "stream")
 
 # ruff: noqa: N803
 
+EVENT_STREAM = "text/event-stream"
 
-@get("/api/notifications/stream", opt={"token_in_query": True})
+
+@get(
+    "/api/notifications/stream",
+    opt={"token_in_query": True},
+    media_type=EVENT_STREAM,  # the OpenAPI document declares what the stream is
+)
 async def stream(
     ctx: Ctx,
     caller: Caller,
@@ -42,9 +48,7 @@ async def stream(
         resume_invalid=invalid,
         expires_at=float(caller.expires_at) if caller.expires_at else None,
     )
-    return Stream(
-        notification_stream(ctx, opened), media_type="text/event-stream", headers=SSE_HEADERS
-    )
+    return Stream(notification_stream(ctx, opened), media_type=EVENT_STREAM, headers=SSE_HEADERS)
 
 
 ROUTES: list[ControllerRouterHandler] = [stream]

@@ -19,8 +19,29 @@ from psycopg.pq import TransactionStatus
 from psycopg_pool import AsyncConnectionPool
 
 from wealist.core.db.conn import Conn, Tx, request_query_stats
+from wealist.core.errors import ServiceUnavailable
 
 __all__ = ("Database",)
+
+
+def _lost_link(exc: psycopg.OperationalError) -> bool:
+    """The link to the server failed (no SQLSTATE: the client saw it; 08: connection
+    exception; 57P: the server is shutting down), not the statement: a pool timeout
+    while the server is away included."""
+    state = exc.sqlstate
+    return state is None or state.startswith(("08", "57P"))
+
+
+@asynccontextmanager
+async def _outage_is_503(name: str) -> AsyncIterator[None]:
+    # A request that meets a database outage answers 503 in the service's envelope (the
+    # client retries later), never a 500 as if the request itself were at fault.
+    try:
+        yield
+    except psycopg.OperationalError as exc:
+        if not _lost_link(exc):
+            raise
+        raise ServiceUnavailable(f"Database {name} unavailable") from exc
 
 
 class Database:
@@ -87,13 +108,13 @@ class Database:
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Conn]:
         """An autocommit connection: each statement commits on its own."""
-        async with self.pool.connection() as raw:
+        async with _outage_is_503(self.name), self.pool.connection() as raw:
             yield Conn(raw, self)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """A transaction; ``tx.on_commit`` callbacks run only after it commits."""
-        async with self.pool.connection() as raw:
+        async with _outage_is_503(self.name), self.pool.connection() as raw:
             tx = Tx(raw, self)
             async with raw.transaction():
                 yield tx

@@ -22,7 +22,7 @@ from litestar import WebSocket
 
 from wealist.core.errors import AppError, TokenRejected
 from wealist.core.jobs import cancel_and_wait
-from wealist.core.realtime.hub import SHUTDOWN_CLOSE_CODE, Hub, Subscriber
+from wealist.core.realtime.hub import OVERFLOW_CLOSE_CODE, Hub, Subscriber
 from wealist.core.security import Principal, TokenVerifier
 
 __all__ = (
@@ -172,7 +172,9 @@ async def run_session(
             tasks.append(asyncio.create_task(_heartbeat(sub, every, heartbeat)))
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         code = _close_code(done, sub)
-        if code == SHUTDOWN_CLOSE_CODE:
+        if sub.closed.is_set() and code != OVERFLOW_CLOSE_CODE:
+            # our close: what was queued before it (an ack, the error frame saying why)
+            # still goes out; an overflowing queue is one its peer does not read.
             await _flush(tasks[0], sub, idle, limits.close_timeout_s)
     except Exception:
         code = INTERNAL_ERROR_CLOSE_CODE  # e.g. on_joined failed: tell the client, then raise
@@ -187,8 +189,8 @@ async def run_session(
 async def _flush(
     writer: asyncio.Task[Any], sub: Subscriber, idle: asyncio.Event, wait_s: float
 ) -> None:
-    """A restart closes the socket: the client frame being handled finishes (its ack is
-    queued), the reader takes no other, and the writer sends what is queued.
+    """We close the socket (a restart, a policy): the client frame being handled finishes
+    (its ack is queued), the reader takes no other, and the writer sends what is queued.
 
     The frame being handled is a request in flight: like an HTTP request, only the
     process's drain budget bounds it (core.shutdown). Sending what is queued is bounded
