@@ -62,3 +62,43 @@ def bench(session: nox.Session) -> None:
     ``nox -s bench -- --quick`` for a shorter run; ``-- fanout`` runs one benchmark."""
     session.install("-e", ".[embedded,test]")
     session.run("python", "-m", "bench", *session.posargs)
+
+
+@nox.session(python=PYTHON[0])
+def chaos(session: nox.Session) -> None:
+    """The chaos scenarios of tests/chaos at the size reliability.md names (the suite runs
+    their short form): two processes per real-time service, fault proxies on their links.
+    Figures go to docs/results/chaos.jsonl (``-- -k t01`` runs one scenario)."""
+    session.install("-e", ".[test]")
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "0",
+        "tests/chaos",
+        *session.posargs,
+        env={"WEALIST_CHAOS_SCALE": "full", "WEALIST_CHAOS_REPORT": "docs/results/chaos.jsonl"},
+    )
+
+
+@nox.session(python=PYTHON[0])
+def fuzz(session: nox.Session) -> None:
+    """Schemathesis against every service's OpenAPI document (T35) with 100 examples per
+    operation and mode (the suite runs 3); ``-- 1000`` for a nightly run."""
+    session.install("-e", ".[test]")
+    examples = session.posargs[0] if session.posargs else "100"
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "0",
+        "tests/security/test_schemathesis.py",
+        *session.posargs[1:],
+        env={"WEALIST_FUZZ_EXAMPLES": examples},
+    )
