@@ -28,6 +28,7 @@ class Consumer:
 
     def __init__(self) -> None:
         self.status = 200
+        self.batch_status: int | None = None  # what an array of events gets, when not status
         self.seen: list[tuple[str, str | None, str | None, dict[str, Any]]] = []
         consumer = self
 
@@ -42,10 +43,16 @@ class Consumer:
                         json.loads(body),
                     )
                 )
-                self.send_response(consumer.status)
-                self.send_header("Content-Length", "2")
+                events = json.loads(body)
+                if isinstance(events, list):  # a batch: one ack each, in order
+                    status = consumer.batch_status or consumer.status
+                    reply = json.dumps({"results": [{"applied": True} for _ in events]})
+                else:
+                    status, reply = consumer.status, "{}"
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
-                self.wfile.write(b"{}")
+                self.wfile.write(reply.encode())
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -139,3 +146,70 @@ async def test_the_receiving_route_applies_each_event_once(app_client: Callable[
         assert (
             await client.post("/api/internal/events/board", content=bad, headers=key)
         ).status_code == 400
+
+
+async def test_a_batch_is_one_post_per_consumer_in_order(consumer: Consumer) -> None:
+    settings = CoreSettings(service_urls={"noti": consumer.url}, internal_api_key="k-1")
+    batch = [event(NOTIFICATION_REQUESTED, n=n) for n in range(5)]
+    batch.insert(2, event("nobody.listens"))
+    async with httpx.AsyncClient() as http:
+        deliver = HttpDelivery(InternalClient(http, "k-1"), settings, "board")
+        assert await deliver.many(batch) == [None] * 6
+        [(path, _, _, body)] = consumer.seen
+        assert path == "/api/internal/events/noti"
+        assert [e["payload"]["n"] for e in body] == [0, 1, 2, 3, 4]  # outbox order
+
+        # A consumer that takes single events only (400 to an array) gets them one by one.
+        consumer.seen.clear()
+        consumer.batch_status = 400
+        consumer.status = 200
+        assert await deliver.many(batch) == [None] * 6
+        assert [type(b).__name__ for *_, b in consumer.seen] == ["list"] + ["dict"] * 5
+
+        consumer.seen.clear()
+        consumer.batch_status = 503  # down: every event of the batch is retried
+        outcomes = await deliver.many(batch)
+        assert [type(o).__name__ for o in outcomes] == ["DeliveryError"] * 2 + ["NoneType"] + [
+            "DeliveryError"
+        ] * 3
+
+
+async def test_a_batch_applies_each_event_alone(app_client: Callable[..., Any]) -> None:
+    key = {"x-internal-api-key": INTERNAL_KEY}
+    async with app_client("board", routes="tests.core.events_probe:ROUTES") as client:
+        first, second = event("probe.recorded"), event("probe.recorded")
+        late = event("probe.failing_late")
+        batch = [
+            first,
+            event("probe.exploding"),
+            event("probe.refused"),
+            late,
+            first,  # the same id twice in one batch: applied once
+            second,
+            event("probe.unknown"),
+        ]
+        answer = await client.post(
+            "/api/internal/events/board", content=msgspec.json.encode(batch), headers=key
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {
+            "results": [
+                {"applied": True},
+                {"applied": False, "failed": "RuntimeError"},
+                {"applied": False, "rejected": "400 this event can never apply"},
+                {"applied": False, "failed": "RuntimeError"},
+                {"applied": False},
+                {"applied": True},
+                {"applied": False},
+            ]
+        }
+        assert events_probe.APPLIED.count(first.id) == 1
+        assert events_probe.APPLIED.count(second.id) == 1
+        assert late.id not in events_probe.APPLIED  # its savepoint took its side effect along
+        # the failed ones were not claimed: a retry tries them again
+        retry = await client.post(
+            "/api/internal/events/board", content=msgspec.json.encode([late, first]), headers=key
+        )
+        assert retry.json() == {
+            "results": [{"applied": False, "failed": "RuntimeError"}, {"applied": False}]
+        }

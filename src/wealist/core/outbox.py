@@ -39,6 +39,8 @@ __all__ = (
 CHANNEL = "wealist_outbox"
 log = structlog.get_logger("wealist.outbox")
 
+# One event; a deliverer may also have ``many(events) -> [None | why not, ...]`` for a batch
+# (core.events.HttpDelivery: one post per consumer instead of one per event).
 Deliver = Callable[[EventEnvelope], Awaitable[None]]
 
 # One round trip: the row, and a NOTIFY that the server sends only if the transaction
@@ -169,28 +171,54 @@ class OutboxRelay:
         delivered: list[int] = []
         async with self.db.transaction() as tx:
             rows = await tx.fetch_all(_CLAIM, (self.batch,), _Pending)
-            for row in rows:
-                event = EventEnvelope(
+            events = [
+                EventEnvelope(
                     id=row.event_id,
                     type=row.event_type,
                     occurred_at=_iso(row.created_at),
                     payload=msgspec.Raw(row.payload.encode()),
                 )
-                try:
-                    await asyncio.wait_for(self.deliver(event), self.deliver_timeout_s)
-                except EventRejectedError as exc:  # a retry cannot help: set it aside
-                    await tx.execute(_REJECTED, (f"rejected: {exc}"[:500], row.id))
-                    log.error("outbox.event_rejected", event_id=row.event_id, reason=str(exc))
-                except Exception as exc:  # noqa: BLE001  # any failure: retry with backoff
+                for row in rows
+            ]
+            outcomes = await self._deliver_all(events)
+            for row, outcome in zip(rows, outcomes, strict=True):
+                if outcome is None:
+                    delivered.append(row.id)
+                elif isinstance(outcome, EventRejectedError):  # a retry cannot help
+                    await tx.execute(_REJECTED, (f"rejected: {outcome}"[:500], row.id))
+                    log.error("outbox.event_rejected", event_id=row.event_id, reason=str(outcome))
+                else:  # any other failure: retry with backoff
                     delay = min(self.max_backoff_s, 2.0 ** min(row.attempts, 16))
-                    error = f"{type(exc).__name__}: {exc}"[:500]
+                    error = f"{type(outcome).__name__}: {outcome}"[:500]
                     await tx.execute(_FAILED, (delay, error, row.id))
                     log.warning("outbox.delivery_failed", event_id=row.event_id, retry_in_s=delay)
-                else:
-                    delivered.append(row.id)
             if delivered:
                 await tx.execute(_DELIVERED, (delivered,))
         return len(rows), len(delivered)
+
+    async def _deliver_all(self, events: list[EventEnvelope]) -> list[Exception | None]:
+        """Each event's outcome: None (delivered) or why not. A deliverer with ``many``
+        takes the whole batch at once; a plain one, event by event, in order."""
+        if not events:
+            return []
+        many = getattr(self.deliver, "many", None)
+        if many is not None:
+            try:
+                found: list[Exception | None] = await asyncio.wait_for(
+                    many(events), self.deliver_timeout_s
+                )
+            except Exception as exc:  # noqa: BLE001  # the batch as a whole: retried
+                return [exc] * len(events)
+            return found
+        outcomes: list[Exception | None] = []
+        for event in events:
+            try:
+                await asyncio.wait_for(self.deliver(event), self.deliver_timeout_s)
+            except Exception as exc:  # noqa: BLE001  # recorded on the row, retried
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+        return outcomes
 
     async def measure_backlog(self) -> tuple[int, int]:
         """How many events wait and how old the oldest is (seconds); kept on the database

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextvars
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, LiteralString, Protocol, TypeVar
 
 import msgspec
@@ -111,6 +112,18 @@ class Tx(Conn):
     def on_commit(self, callback: CommitCallback) -> None:
         """Run ``callback`` after the transaction commits (in registration order)."""
         self._callbacks.append(callback)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A nested block that rolls back alone (SAVEPOINT): the transaction goes on, and
+        the on_commit callbacks registered inside a rolled-back block are dropped with it."""
+        mark = len(self._callbacks)
+        try:
+            async with self.raw.transaction():
+                yield
+        except BaseException:
+            del self._callbacks[mark:]
+            raise
 
     async def run_commit_callbacks(self) -> None:
         callbacks, self._callbacks = self._callbacks, []
