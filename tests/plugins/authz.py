@@ -2,7 +2,10 @@
 
 A service's matrix lists :class:`Case` rows; :func:`check_routes_covered` fails when the
 app serves a route without a row, and :func:`check_case` runs one row for every actor,
-also checking that no actor outside workspace A sees anything of it.
+also checking that no actor outside workspace A sees anything of it, and that no actor
+sees what the setup marks private to others (another user's notification, session...).
+:class:`SocketCase` rows claim WebSocket routes; ``tests/authz/test_system_matrix.py``
+checks every service's OpenAPI operations and sockets against the rows.
 """
 
 from __future__ import annotations
@@ -27,10 +30,16 @@ class Setup:
 
     values: dict[str, str] = field(default_factory=dict)
     actors: dict[str, Any] = field(default_factory=dict)  # name -> Actor, beyond the world's
+    # text -> the actors who may see it: nobody else's response may contain it
+    private: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
-Prepare = Callable[[Any, World], Awaitable[Setup]]  # (the module's clients, world)
-Request = Callable[[World, Setup], tuple[str, Any, dict[str, str]]]
+# The world is a tests.user.support.World unless the matrix brings its own (auth, ops).
+Prepare = Callable[[Any, Any], Awaitable[Setup]]  # (the module's clients, world)
+Request = Callable[[Any, Setup], tuple[str, Any, dict[str, str]]]
+# After each actor's request: (clients, world, setup, actor name, response), e.g. to check
+# that a refused change left the object as it was.
+After = Callable[[Any, Any, Setup, str, httpx.Response], Awaitable[None]]
 
 
 async def nothing(clients: Any, world: World) -> Setup:
@@ -46,10 +55,24 @@ class Case:
     prepare: Prepare = nothing
     fresh: bool = False  # a success changes what the next actor would see
     discloses: bool = False  # a success may name workspace A to an outsider (by design)
+    after: After | None = None
 
     @property
     def id(self) -> str:
         return f"{self.method} {self.route}"
+
+
+@dataclass(frozen=True)
+class SocketCase:
+    """A WebSocket route and who may open it (``True``: the handshake is accepted)."""
+
+    route: str  # the route's path format, as the app lists it
+    opens: dict[str, bool]  # actor -> accepted
+    where: str = ""  # the test that runs the row, when another module does
+
+    @property
+    def id(self) -> str:
+        return f"WS {self.route}"
 
 
 def at(path: str, body: Any = None, **headers: str) -> Request:
@@ -82,9 +105,18 @@ def check_routes_covered(app: Litestar, cases: list[Case]) -> None:
     assert served == {case.id for case in cases}
 
 
+def secrets_of_a(world: World) -> tuple[str, ...]:
+    return (world.a, "Alpha team", world.owner.email, world.member.email)
+
+
 def assert_nothing_of_a(world: World, response: httpx.Response) -> None:
-    for secret in (world.a, "Alpha team", world.owner.email, world.member.email):
+    for secret in secrets_of_a(world):
         assert secret not in response.text, response.text
+
+
+def assert_private(setup: Setup, name: str, response: httpx.Response) -> None:
+    for secret, seen_by in setup.private.items():
+        assert name in seen_by or secret not in response.text, (name, secret, response.text)
 
 
 async def check_case(  # a cell needs all of these
@@ -92,10 +124,15 @@ async def check_case(  # a cell needs all of these
     case: Case,
     *,
     actors: tuple[str, ...],
-    new_world: Callable[[], Awaitable[World]],
+    new_world: Callable[[], Awaitable[Any]],
     clients: Any,
+    outsiders: frozenset[str] = OUTSIDERS,
+    secrets: Callable[[Any], tuple[str, ...]] = secrets_of_a,
 ) -> None:
-    """Run ``case`` for each actor (a fresh world per actor when ``case.fresh``)."""
+    """Run ``case`` for each actor (a fresh world per actor when ``case.fresh``).
+
+    ``outsiders`` see none of ``secrets(world)`` (unless the case ``discloses``); every
+    actor sees nothing ``setup.private`` keeps from it."""
     world = await new_world()
     setup = await case.prepare(clients, world)
     got: dict[str, int] = {}
@@ -113,8 +150,12 @@ async def check_case(  # a cell needs all of these
             follow_redirects=False,
         )
         got[name] = response.status_code
-        if name in OUTSIDERS and not (case.discloses and response.status_code < 300):
-            assert_nothing_of_a(world, response)
+        if name in outsiders and not (case.discloses and response.status_code < 300):
+            for secret in secrets(world):
+                assert secret not in response.text, (name, response.text)
+        assert_private(setup, name, response)
         if response.status_code >= 400:
             assert set(response.json()) >= {"error", "requestId"}, response.text
+        if case.after is not None:
+            await case.after(clients, world, setup, name, response)
     assert got == dict(zip(actors, case.expect, strict=True)), got

@@ -1,0 +1,62 @@
+"""Module-scoped services for the authorization matrices: a matrix runs each row against
+the same processes and app, so one start serves every row (per xdist worker)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.plugins.harness import (
+    ROOT,
+    Environment,
+    ServiceProcess,
+    serve_in_process,
+    wait_until_live,
+)
+from wealist.core.app import build_app
+from wealist.devstack.servers import free_port
+from wealist.services import spec
+
+
+@asynccontextmanager
+async def running(
+    environment: Environment, name: str, log_dir: Path, **env: str
+) -> AsyncIterator[ServiceProcess]:
+    """``wealist serve <name>`` in a real process, stopped on exit."""
+    port = free_port()
+    log_path = log_dir / f"{name}-{port}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wealist", "serve", name, "--port", str(port)],
+            env=environment.env(name, **env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+    found = ServiceProcess(name, port, proc, log_path)
+    try:
+        try:
+            await wait_until_live(found.url, proc)
+        except (RuntimeError, TimeoutError) as exc:
+            raise RuntimeError(f"{exc}\n--- {name} log ---\n{found.logs()}") from exc
+        yield found
+    finally:
+        found.stop()
+
+
+@asynccontextmanager
+async def in_process(
+    environment: Environment, name: str, **overrides: Any
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """The service's app in-process, as ``app_client`` builds it."""
+    app = build_app(spec(name), environment.settings(name, **overrides), configure_logs=False)
+    async with serve_in_process(app) as client:
+        yield client
