@@ -17,6 +17,8 @@ from msgspec import Meta
 
 from wealist.chat.schemas import (
     ClientMessageId,
+    Content,
+    FileSize,
     MessageOut,
     MessageType,
     PresenceOut,
@@ -55,11 +57,11 @@ class Ping(msgspec.Struct, tag="ping", tag_field="type"):
 
 
 class Message(msgspec.Struct, tag="MESSAGE", tag_field="type", rename="camel", kw_only=True):
-    content: str = ""
+    content: Content = ""
     message_type: MessageType = "TEXT"
     file_url: Annotated[str, Meta(max_length=2048)] | None = None
     file_name: Annotated[str, Meta(max_length=255)] | None = None
-    file_size: int | None = None
+    file_size: FileSize | None = None
     client_message_id: ClientMessageId | None = None
     mentions: Annotated[list[UUID], Meta(max_length=50)] = msgspec.field(default_factory=list)
 
@@ -82,7 +84,7 @@ class ReadMessage(msgspec.Struct, tag="READ_MESSAGE", tag_field="type", rename="
 class Resume(msgspec.Struct, tag="RESUME", tag_field="type"):
     """Send me every message after ``after`` again, then go on live (no gap, no double)."""
 
-    after: Annotated[int, Meta(ge=0)]
+    after: Annotated[int, Meta(ge=0, le=2**63 - 1)]  # a bigint seq
 
 
 ClientFrame = Ping | Message | TypingStart | TypingStop | ReadMessage | Resume

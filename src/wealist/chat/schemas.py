@@ -48,6 +48,9 @@ FILE_SIZE_MAX = 50 * 1024 * 1024
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 ClientMessageId = Annotated[str, Meta(min_length=1, max_length=CLIENT_ID_MAX)]
+# Bounds checked while decoding; clean_content and check_message check the rest.
+Content = Annotated[str, Meta(max_length=CONTENT_MAX)]
+FileSize = Annotated[int, Meta(ge=0, le=FILE_SIZE_MAX)]
 Ids = Annotated[list[UUID], Meta(min_length=1, max_length=100)]
 
 
@@ -80,7 +83,7 @@ class CreateChat(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fi
     workspace_id: UUID
     chat_type: ChatType
     participants: Ids
-    chat_name: str = ""
+    chat_name: Annotated[str, Meta(max_length=NAME_MAX)] = ""
     project_id: UUID | None = None
 
     def __post_init__(self) -> None:
@@ -100,11 +103,11 @@ class AddParticipants(msgspec.Struct, rename="camel", forbid_unknown_fields=True
 class SendMessage(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True):
     """A message over REST; the WebSocket ``MESSAGE`` frame carries the same fields."""
 
-    content: str = ""
+    content: Content = ""
     message_type: MessageType = "TEXT"
     file_url: Annotated[str, Meta(max_length=2048)] | None = None
     file_name: Annotated[str, Meta(max_length=255)] | None = None
-    file_size: int | None = None
+    file_size: FileSize | None = None
     client_message_id: ClientMessageId | None = None
     mentions: Annotated[list[UUID], Meta(max_length=50)] = msgspec.field(default_factory=list)
 
@@ -113,7 +116,7 @@ class SendMessage(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_f
 
 
 class EditMessage(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    content: str
+    content: Content
 
     def __post_init__(self) -> None:
         self.content = clean_content(self.content)

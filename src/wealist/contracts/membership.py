@@ -13,7 +13,7 @@ answer can never overwrite a newer one.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -74,7 +74,9 @@ DIRECTORY_MAX = 200  # people named in one directory request
 
 
 class DirectoryRequest(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
-    user_ids: list[str]
+    user_ids: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=DIRECTORY_MAX)
+    ]
 
 
 class Person(msgspec.Struct, rename="camel", frozen=True, kw_only=True, omit_defaults=True):

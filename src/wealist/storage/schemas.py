@@ -58,11 +58,13 @@ __all__ = (
 T = TypeVar("T")
 
 Name = Annotated[str, Meta(min_length=1, max_length=255, pattern=r"^[^/\\\x00-\x1f]+$")]
-Color = Annotated[str, Meta(pattern=r"^#[0-9A-Fa-f]{6}$")]
+Color = Annotated[str, Meta(max_length=7, pattern=r"^#[0-9A-Fa-f]{6}$")]
 ContentType = Annotated[
     str, Meta(max_length=255, pattern=r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*$")
 ]
-Size = Annotated[int, Meta(ge=1)]
+# The largest file and the quotas are settings, checked by the actions; this is the sane
+# range: what the (JavaScript) frontend represents exactly.
+Size = Annotated[int, Meta(ge=1, le=2**53 - 1)]
 Description = Annotated[str, Meta(max_length=1024)]
 DrivePermission = Literal["OWNER", "EDITOR", "VIEWER"]
 SharePermission = Literal["VIEWER", "COMMENTER", "EDITOR"]
@@ -151,7 +153,9 @@ class CreateShare(_Body, frozen=True, kw_only=True):
 
 class UpdateShare(_Body, frozen=True, kw_only=True):
     permission: SharePermission | UnsetType = UNSET
-    expires_in_days: Annotated[int, Meta(le=3650)] | UnsetType | None = UNSET  # <= 0 clears
+    expires_in_days: Annotated[int, Meta(ge=-3650, le=3650)] | UnsetType | None = (
+        UNSET  # <= 0 clears
+    )
     password: Password | UnsetType | None = UNSET  # null removes it
 
 

@@ -23,16 +23,20 @@ _LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"
 _EMAIL = re.compile(rf"({_LOCAL_CHARS}(?:\.{_LOCAL_CHARS})*)@{_LABEL}(?:\.{_LABEL})+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
-# Lengths and the email syntax are checked after trimming, in __post_init__; the metadata
-# only documents them in the OpenAPI schema.
+# The exact lengths and the email syntax are checked after trimming, in __post_init__;
+# max_length bounds the raw value while decoding.
 Email = Annotated[
     str,
     msgspec.Meta(
-        description=f"trimmed; compared case-insensitively; at most {EMAIL_MAX} characters"
+        max_length=EMAIL_MAX,
+        description=f"trimmed; compared case-insensitively; at most {EMAIL_MAX} characters",
     ),
 ]
 Name = Annotated[
-    str, msgspec.Meta(description=f"trimmed; may be empty; at most {NAME_MAX} characters")
+    str,
+    msgspec.Meta(
+        max_length=NAME_MAX, description=f"trimmed; may be empty; at most {NAME_MAX} characters"
+    ),
 ]
 Provider = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_-]{1,32}$")]
 
@@ -130,6 +134,17 @@ def _image_url(value: str | None) -> str | None:
     return value
 
 
+# Upper bounds checked while decoding (the raw value, before trimming); the exact checks
+# after trimming are the clean_* functions'.
+WorkspaceName = Annotated[str, msgspec.Meta(max_length=WORKSPACE_NAME_MAX)]
+Description = Annotated[str, msgspec.Meta(max_length=DESCRIPTION_MAX)]
+NickName = Annotated[str, msgspec.Meta(max_length=NICKNAME_MAX)]
+FileName = Annotated[str, msgspec.Meta(max_length=FILE_NAME_MAX)]
+Url = Annotated[str, msgspec.Meta(max_length=URL_MAX)]
+GoogleId = Annotated[str, msgspec.Meta(max_length=GOOGLE_ID_MAX)]
+ImageSize = Annotated[int, msgspec.Meta(gt=0, le=2**53 - 1)]  # the limit is a setting
+
+
 # --- users ------------------------------------------------------------------------------
 
 
@@ -137,7 +152,7 @@ class CreateUser(msgspec.Struct, rename="camel", kw_only=True):
     """``POST /api/users`` (internal key only)."""
 
     email: Email
-    google_id: str | None = None
+    google_id: GoogleId | None = None
     provider: Provider = "google"
 
     def __post_init__(self) -> None:
@@ -181,8 +196,8 @@ class Message(msgspec.Struct, frozen=True):
 
 
 class CreateWorkspace(msgspec.Struct, rename="camel", kw_only=True):
-    workspace_name: str
-    workspace_description: str | None = None
+    workspace_name: WorkspaceName
+    workspace_description: Description | None = None
     is_public: bool = True
     need_approved: bool = True
 
@@ -196,8 +211,8 @@ class CreateWorkspace(msgspec.Struct, rename="camel", kw_only=True):
 class UpdateWorkspace(msgspec.Struct, rename="camel", kw_only=True):
     """``PUT /api/workspaces/ids/{id}``: absent fields keep their value."""
 
-    workspace_name: str | None = None
-    workspace_description: str | None = None
+    workspace_name: WorkspaceName | None = None
+    workspace_description: Description | None = None
     is_public: bool | None = None
     need_approved: bool | None = None
 
@@ -207,8 +222,8 @@ class UpdateWorkspace(msgspec.Struct, rename="camel", kw_only=True):
 
 
 class UpdateSettings(msgspec.Struct, rename="camel", kw_only=True):
-    workspace_name: str | None = None
-    workspace_description: str | None = None
+    workspace_name: WorkspaceName | None = None
+    workspace_description: Description | None = None
     is_public: bool | None = None
     requires_approval: bool | None = None
     only_owner_can_invite: bool | None = None
@@ -321,9 +336,9 @@ class CreateProfile(msgspec.Struct, rename="camel", kw_only=True):
     accepted for compatibility and checked for syntax only."""
 
     workspace_id: UUID
-    nick_name: str
+    nick_name: NickName
     email: Email | None = None
-    profile_image_url: str | None = None
+    profile_image_url: Url | None = None
 
     def __post_init__(self) -> None:
         self.nick_name = clean_text(self.nick_name, "nickName", limit=NICKNAME_MAX)
@@ -336,8 +351,8 @@ class UpdateProfile(msgspec.Struct, rename="camel", kw_only=True):
     """``PUT /api/profiles/me``: absent fields keep their value; ``profileImageUrl: ""``
     removes the image."""
 
-    nick_name: str | None = None
-    profile_image_url: str | None = None
+    nick_name: NickName | None = None
+    profile_image_url: Url | None = None
 
     def __post_init__(self) -> None:
         if self.nick_name is not None:
@@ -359,9 +374,9 @@ class ProfileOut(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=Tru
 class ImageUploadRequest(msgspec.Struct, rename="camel", kw_only=True):
     """Step 1 of the profile image flow: what will be uploaded."""
 
-    file_name: str
+    file_name: FileName
     content_type: ImageType
-    file_size: Annotated[int, msgspec.Meta(gt=0)]
+    file_size: ImageSize
 
     def __post_init__(self) -> None:
         self.file_name = clean_text(self.file_name, "fileName", limit=FILE_NAME_MAX)
@@ -379,9 +394,9 @@ class SaveAttachment(msgspec.Struct, rename="camel", kw_only=True):
     """Step 2: the upload finished; the server checks the object before accepting it."""
 
     file_key: Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
-    file_name: str
+    file_name: FileName
     content_type: ImageType
-    file_size: Annotated[int, msgspec.Meta(gt=0)]
+    file_size: ImageSize
 
     def __post_init__(self) -> None:
         self.file_name = clean_text(self.file_name, "fileName", limit=FILE_NAME_MAX)

@@ -75,7 +75,7 @@ def clean_name(value: str, field: str, maximum: int) -> str:
 
 
 class CreateRoom(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True):
-    name: str
+    name: Annotated[str, msgspec.Meta(max_length=ROOM_NAME_MAX)]
     workspace_id: UUID
     # The original treated 0 and negatives as "the default"; null means the same here.
     max_participants: Annotated[int, msgspec.Meta(ge=1, le=100)] | None = None

@@ -8,10 +8,16 @@ from uuid import UUID
 
 import msgspec
 
+from wealist.board.schemas.common import MAX_SAFE_INT
+
 EntityType = Literal["BOARD", "COMMENT", "PROJECT"]
 MAX_BYTES = 50 * 1024 * 1024  # contract 5.5: 1 byte to 50 MB
 FileName = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 ContentType = Annotated[str, msgspec.Meta(min_length=3, max_length=127)]
+# Any case is accepted (contract 5.5): checked after decoding, within this bound.
+EntityName = Annotated[str, msgspec.Meta(max_length=16)]
+# 1 byte to MAX_BYTES is checked by the action (FILE_TOO_LARGE); this is the sane range.
+FileSize = Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE_INT)]
 
 
 def _entity(value: str) -> str:
@@ -22,10 +28,10 @@ def _entity(value: str) -> str:
 
 
 class PresignUpload(msgspec.Struct, rename="camel", kw_only=True):
-    entity_type: str
+    entity_type: EntityName
     workspace_id: UUID
     file_name: FileName
-    file_size: int
+    file_size: FileSize
     content_type: ContentType
 
     def __post_init__(self) -> None:
@@ -41,10 +47,10 @@ class UploadUrl(msgspec.Struct, rename="camel", kw_only=True):
 
 
 class RegisterUpload(msgspec.Struct, rename="camel", kw_only=True):
-    entity_type: str
+    entity_type: EntityName
     file_key: Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
     file_name: FileName
-    file_size: int
+    file_size: FileSize
     content_type: ContentType
 
     def __post_init__(self) -> None:

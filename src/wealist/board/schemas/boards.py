@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
 
-from wealist.board.schemas.common import FileRef, check_dates, check_text, clean_ids
+from wealist.board.schemas.common import FileRef, IdList, check_dates, check_text, clean_ids
 
 FIELD_TYPES = frozenset({"stage", "importance", "role"})
 TITLE_MAX = 200
 CONTENT_MAX = 5000
 PARTICIPANTS_MAX = 50
 NIL = UUID(int=0)  # "assigneeId": nil UUID clears the assignee (contract 5.2)
+OPTION_VALUE_MAX = 100  # a field option's value (contract 5.6)
+
+Title = Annotated[str, msgspec.Meta(max_length=TITLE_MAX)]
+Content = Annotated[str, msgspec.Meta(max_length=CONTENT_MAX)]
+FieldName = Annotated[str, msgspec.Meta(max_length=32)]
+OptionValue = Annotated[str, msgspec.Meta(max_length=OPTION_VALUE_MAX)]
+CustomFields = Annotated[dict[FieldName, OptionValue], msgspec.Meta(max_length=len(FIELD_TYPES))]
 
 
 def _fields(value: dict[str, str]) -> dict[str, str]:
@@ -37,14 +45,14 @@ def _people(value: list[UUID]) -> list[UUID]:
 
 class CreateBoard(msgspec.Struct, rename="camel", kw_only=True):
     project_id: UUID
-    title: str
-    content: str = ""
-    custom_fields: dict[str, str] = msgspec.field(default_factory=dict)
+    title: Title
+    content: Content = ""
+    custom_fields: CustomFields = msgspec.field(default_factory=dict)
     assignee_id: UUID | None = None
     start_date: datetime | None = None
     due_date: datetime | None = None
-    participants: list[UUID] = msgspec.field(default_factory=list)
-    attachment_ids: list[UUID] = msgspec.field(default_factory=list)
+    participants: IdList = msgspec.field(default_factory=list)
+    attachment_ids: IdList = msgspec.field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.title = _title(self.title)
@@ -62,14 +70,14 @@ class UpdateBoard(msgspec.Struct, rename="camel", kw_only=True):
     ``participants`` replaces the set; ``attachmentIds`` adds files; a nil ``assigneeId``
     clears the assignee; a date sent as null clears it."""
 
-    title: str | None = None
-    content: str | None = None
-    custom_fields: dict[str, str] | None = None
+    title: Title | None = None
+    content: Content | None = None
+    custom_fields: CustomFields | None = None
     assignee_id: UUID | msgspec.UnsetType | None = msgspec.UNSET
     start_date: datetime | msgspec.UnsetType | None = msgspec.UNSET
     due_date: datetime | msgspec.UnsetType | None = msgspec.UNSET
-    participants: list[UUID] | None = None
-    attachment_ids: list[UUID] = msgspec.field(default_factory=list)
+    participants: IdList | None = None
+    attachment_ids: IdList = msgspec.field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.title is not None:
@@ -91,8 +99,8 @@ class MoveBoard(msgspec.Struct, rename="camel", kw_only=True):
     Without either the card goes to the end of the group."""
 
     project_id: UUID
-    group_by_field_name: str
-    new_field_value: str
+    group_by_field_name: FieldName
+    new_field_value: OptionValue
     before_board_id: UUID | None = None
     after_board_id: UUID | None = None
 
@@ -137,7 +145,7 @@ class MoveOut(msgspec.Struct, rename="camel", kw_only=True):
 
 class AddParticipants(msgspec.Struct, rename="camel", kw_only=True):
     board_id: UUID
-    user_ids: list[UUID]
+    user_ids: IdList
 
     def __post_init__(self) -> None:
         if not self.user_ids:

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
 
 from wealist.board.schemas.boards import BoardOut, ParticipantOut
-from wealist.board.schemas.common import FileRef, check_text, clean_ids
+from wealist.board.schemas.common import FileRef, IdList, check_text, clean_ids
 
 CONTENT_MAX = 5000
 MENTIONS_MAX = 20
+Content = Annotated[str, msgspec.Meta(max_length=CONTENT_MAX)]
 
 
 class CreateComment(msgspec.Struct, rename="camel", kw_only=True):
     """``mentionedUserIds`` (additive) and ``<@userId>`` tokens in the text mention people."""
 
     board_id: UUID
-    content: str
-    attachment_ids: list[UUID] = msgspec.field(default_factory=list)
-    mentioned_user_ids: list[UUID] = msgspec.field(default_factory=list)
+    content: Content
+    attachment_ids: IdList = msgspec.field(default_factory=list)
+    mentioned_user_ids: IdList = msgspec.field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.content = check_text(self.content, "content", 1, CONTENT_MAX, single_line=False)
@@ -29,8 +31,8 @@ class CreateComment(msgspec.Struct, rename="camel", kw_only=True):
 
 
 class UpdateComment(msgspec.Struct, rename="camel", kw_only=True):
-    content: str
-    attachment_ids: list[UUID] = msgspec.field(default_factory=list)
+    content: Content
+    attachment_ids: IdList = msgspec.field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.content = check_text(self.content, "content", 1, CONTENT_MAX, single_line=False)

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
 
-__all__ = ("FileRef", "MessageOut", "check_dates", "check_text", "clean_ids")
+__all__ = (
+    "MAX_SAFE_INT",
+    "FileRef",
+    "IdList",
+    "MessageOut",
+    "check_dates",
+    "check_text",
+    "clean_ids",
+)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 ATTACHMENTS_MAX = 20  # files attached in one request
+# Ids in one list as sent, duplicates included: a ceiling checked while decoding; each
+# list's own limit (attachments 20, participants 50, ...) applies after deduplication.
+ID_LIST_CEILING = 200
+IdList = Annotated[list[UUID], msgspec.Meta(max_length=ID_LIST_CEILING)]
+MAX_SAFE_INT = 2**53 - 1  # the largest integer the (JavaScript) frontend represents exactly
 
 
 def check_text(value: str, field: str, low: int, high: int, *, single_line: bool) -> str:

@@ -9,8 +9,8 @@ from uuid import UUID
 import msgspec
 
 FieldType = Literal["stage", "importance", "role"]
-Color = Annotated[str, msgspec.Meta(pattern=r"^#[0-9A-Fa-f]{6}$")]
-Value = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_\-]{1,100}$")]
+Color = Annotated[str, msgspec.Meta(max_length=7, pattern=r"^#[0-9A-Fa-f]{6}$")]
+Value = Annotated[str, msgspec.Meta(max_length=100, pattern=r"^[A-Za-z0-9_\-]{1,100}$")]
 Label = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Order = Annotated[int, msgspec.Meta(ge=0, le=10_000)]
 

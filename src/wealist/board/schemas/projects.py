@@ -8,10 +8,12 @@ from uuid import UUID
 
 import msgspec
 
-from wealist.board.schemas.common import FileRef, check_dates, check_text, clean_ids
+from wealist.board.schemas.common import FileRef, IdList, check_dates, check_text, clean_ids
 
 NAME_MIN, NAME_MAX = 2, 100
 DESCRIPTION_MAX = 500
+Name = Annotated[str, msgspec.Meta(max_length=NAME_MAX)]
+Description = Annotated[str, msgspec.Meta(max_length=DESCRIPTION_MAX)]
 Role = Literal["OWNER", "ADMIN", "MEMBER"]
 Decision = Literal["APPROVED", "REJECTED"]
 RequestStatus = Literal["PENDING", "APPROVED", "REJECTED"]
@@ -19,11 +21,11 @@ RequestStatus = Literal["PENDING", "APPROVED", "REJECTED"]
 
 class CreateProject(msgspec.Struct, rename="camel", kw_only=True):
     workspace_id: UUID
-    name: str
-    description: str = ""
+    name: Name
+    description: Description = ""
     start_date: datetime | None = None
     due_date: datetime | None = None
-    attachment_ids: list[UUID] = msgspec.field(default_factory=list)
+    attachment_ids: IdList = msgspec.field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.name = check_text(self.name, "name", NAME_MIN, NAME_MAX, single_line=True)
@@ -38,11 +40,11 @@ class UpdateProject(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=
     """Absent fields keep their value; a date sent as null clears it; ``attachmentIds``
     adds files (the original deleted every file when it was present, even empty)."""
 
-    name: str | None = None
-    description: str | None = None
+    name: Name | None = None
+    description: Description | None = None
     start_date: datetime | msgspec.UnsetType | None = msgspec.UNSET
     due_date: datetime | msgspec.UnsetType | None = msgspec.UNSET
-    attachment_ids: list[UUID] = msgspec.field(default_factory=list)
+    attachment_ids: IdList = msgspec.field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.name is not None:
