@@ -1,0 +1,64 @@
+"""Fixtures of the limit tests: ``wealist serve`` processes started once per module."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.limits.support import OPS_ADMIN
+from tests.plugins.harness import ROOT, Environment, ServiceProcess, wait_until_live
+from wealist.devstack.servers import free_port
+
+
+async def serve(environment: Environment, name: str, logs: Path, **env: str) -> ServiceProcess:
+    """``wealist serve <name>`` (``all``: every service on one port) as a real process."""
+    port = free_port()
+    log_path = logs / f"{name}-{port}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wealist", "serve", name, "--port", str(port)],
+            env=environment.env(name if name != "all" else "user", **env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+    found = ServiceProcess(name, port, proc, log_path)
+    try:
+        await wait_until_live(found.url, proc)
+    except (RuntimeError, TimeoutError) as exc:
+        found.stop()
+        raise RuntimeError(f"{exc}\n--- {name} ---\n{found.logs()}") from exc
+    return found
+
+
+@pytest.fixture(scope="package")
+async def logs_dir() -> AsyncIterator[Path]:
+    root = Path(tempfile.mkdtemp(prefix="wealist-limits-"))
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="package")
+async def every_service(environment: Environment, logs_dir: Path) -> AsyncIterator[ServiceProcess]:
+    """Every service in one production-profile process, each behind its own router with
+    its own envelope and the kernel's default body limit (1 MiB)."""
+    found = await serve(
+        environment,
+        "all",
+        logs_dir,
+        WEALIST_PROFILE="production",
+        WEALIST_OPS_ADMIN_EMAILS=OPS_ADMIN,
+    )
+    try:
+        yield found
+    finally:
+        found.stop()
