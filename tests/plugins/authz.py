@@ -128,11 +128,13 @@ async def check_case(  # a cell needs all of these
     clients: Any,
     outsiders: frozenset[str] = OUTSIDERS,
     secrets: Callable[[Any], tuple[str, ...]] = secrets_of_a,
+    error_keys: frozenset[str] = frozenset({"error", "requestId"}),
 ) -> None:
     """Run ``case`` for each actor (a fresh world per actor when ``case.fresh``).
 
     ``outsiders`` see none of ``secrets(world)`` (unless the case ``discloses``); every
-    actor sees nothing ``setup.private`` keeps from it."""
+    actor sees nothing ``setup.private`` keeps from it; a refusal carries ``error_keys``
+    (the service's error envelope)."""
     world = await new_world()
     setup = await case.prepare(clients, world)
     got: dict[str, int] = {}
@@ -155,7 +157,7 @@ async def check_case(  # a cell needs all of these
                 assert secret not in response.text, (name, response.text)
         assert_private(setup, name, response)
         if response.status_code >= 400:
-            assert set(response.json()) >= {"error", "requestId"}, response.text
+            assert set(response.json()) >= error_keys, response.text
         if case.after is not None:
             await case.after(clients, world, setup, name, response)
     assert got == dict(zip(actors, case.expect, strict=True)), got
