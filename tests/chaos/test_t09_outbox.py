@@ -40,6 +40,7 @@ from tests.user.support import World
 pytestmark = pytest.mark.slow
 
 WORKERS = 4  # mutations in flight at once
+SLACK = 30  # mutations that may run ahead of a kill that waits for its victim's restart
 SEED = 9
 
 
@@ -59,6 +60,7 @@ class Mutations:
     boards: set[str] = field(default_factory=set)
     messages: dict[str, str] = field(default_factory=dict)  # clientMessageId -> messageId
     cut: int = 0  # requests cut (or refused) by a kill, sent again
+    gate: int = 0  # no new mutation past this many acked until the next kill happened
 
     @property
     def acked(self) -> int:
@@ -129,6 +131,8 @@ async def mutate(
 
     async def worker(http: httpx.AsyncClient) -> None:
         for n in todo:
+            while done.acked >= done.gate:  # a kill is due (its victim still restarting)
+                await asyncio.sleep(0.005)
             await once(http, n)
 
     async with httpx.AsyncClient(timeout=15) as http:
@@ -166,8 +170,9 @@ async def chaos(
 
     restarts: list[asyncio.Task[None]] = []
     try:
-        for kill in kills:
+        for i, kill in enumerate(kills):
             node = nodes[kill.victim]
+            done.gate = kill.at + SLACK  # mutations go on around the kill, not past it
             while done.acked < kill.at or not node.alive:
                 await asyncio.sleep(0.005)
             if kill.link_down:
@@ -178,6 +183,7 @@ async def chaos(
                 kill.pending = await undelivered(database, kill.victim, target)
             to_noti.heal()
             restarts.append(asyncio.create_task(restart(kill, node)))
+            done.gate = kills[i + 1].at + SLACK if i + 1 < len(kills) else 1 << 30
         await asyncio.gather(*restarts)
     finally:
         for task in restarts:
@@ -250,7 +256,7 @@ async def test_t09_outbox_events_survive_producer_and_consumer_kills(
         project = await new_project(http, nodes["board"], world)
         http.base_url = httpx.URL(nodes["chat"].url)
         chat = (await create_chat(http, world.owner, world.a, [world.admin], name="T09"))["chatId"]
-    done = Mutations()
+    done = Mutations(gate=kills[0].at + SLACK)
     started = time.monotonic()
     mutating = asyncio.create_task(mutate(nodes, world, project, chat, total, done))
     killing = asyncio.create_task(chaos(kills, nodes, cluster, to_noti, done, database, target))
