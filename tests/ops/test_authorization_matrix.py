@@ -1,31 +1,81 @@
-"""Every ops route crossed with {admin, pm, viewer, a signed-in non-portal user,
-anonymous}: each cell's status is asserted, refusals carry the ops envelope and no data.
-Monitoring answers from a real Prometheus (no targets) and a fake Loki. A route without a
-row fails ``test_every_route_has_a_row``."""
+"""Every ops route crossed with {a portal admin, a pm, a viewer, a signed-in wealist user
+who is no portal user, a former admin (deactivated), another account claiming the admin's
+email, anonymous, the internal key without a user token}: each cell's status is asserted,
+refusals carry the ops envelope and no data, and no one but the admin sees the portal user
+or audit entry a row names.
+
+Policy (T26 mapped onto the portal): portal roles, not workspaces, grant access; whoever
+holds no active role that allows an action gets 403 (401 without a token), whatever
+workspaces they belong to. Monitoring answers from a real Prometheus (no targets) and a
+fake Loki. A route without a row fails ``test_every_route_has_a_row``."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar.routes import HTTPRoute
 
+from tests.authz.support import in_process
 from tests.ops.conftest import Client
-from tests.ops.fake_loki import FakeLoki, fake_loki  # noqa: F401  # the fixture
-from tests.ops.support import BASE, Portal, build_portal, invite, new_email
-from tests.plugins.harness import TokenIssuer
+from tests.ops.fake_loki import FakeLoki
+from tests.ops.support import BASE, Actor, Portal, actor, invite, new_email
+from tests.plugins.harness import INTERNAL_KEY, Environment, TokenIssuer
 from tests.plugins.prometheus import PrometheusServer
 
-ACTORS = ("admin", "pm", "viewer", "non_portal", "anonymous")
-PUBLIC = (200, 200, 200, 200, 200)
-SIGNED_IN = (200, 200, 200, 200, 401)
-ANY_ROLE = (200, 200, 200, 403, 401)
-MANAGERS = (200, 200, 403, 403, 401)
-ADMIN = (200, 403, 403, 403, 401)
+ACTORS = (
+    "admin",
+    "pm",
+    "viewer",
+    "non_portal",
+    "deactivated",
+    "impostor",
+    "anonymous",
+    "internal_key",
+)
+PUBLIC = (200,) * 8
+SIGNED_IN = (200, 200, 200, 200, 200, 200, 401, 401)
+ANY_ROLE = (200, 200, 200, 403, 403, 403, 401, 401)
+MANAGERS = (200, 200, 403, 403, 403, 403, 401, 401)
+ADMIN = (200, 403, 403, 403, 403, 403, 401, 401)
 KERNEL = ("/health", "/api/health", "/metrics", "/schema")
+INTERNAL = Actor("internal_key", "", "", {"x-internal-api-key": INTERNAL_KEY})
+
+
+@dataclass
+class MatrixPortal(Portal):
+    deactivated: Actor
+    impostor: Actor
+
+    def actors(self) -> dict[str, Actor]:
+        return {
+            **super().actors(),
+            "deactivated": self.deactivated,
+            "impostor": self.impostor,
+            "internal_key": INTERNAL,
+        }
+
+
+async def build_portal(client: Client, issuer: TokenIssuer, admin: Actor) -> MatrixPortal:
+    """The module's admin; a fresh pm, viewer and non-portal user; a former admin who
+    signed in once and was deactivated; an account that claims the admin's email."""
+    pm, viewer, outsider = actor(issuer, "pm"), actor(issuer, "viewer"), actor(issuer, "nobody")
+    await invite(client, admin, pm, "pm")
+    await invite(client, admin, viewer, "viewer")
+    former = actor(issuer, "former")
+    made = await invite(client, admin, former, "admin")
+    assert (await client.get(f"{BASE}/users/me", headers=former.headers)).status_code == 200
+    ended = await client.post(f"{BASE}/admin/users/{made['id']}/deactivate", headers=admin.headers)
+    assert ended.status_code == 200, ended.text
+    impostor = actor(issuer, "impostor", admin.email)
+    return MatrixPortal(admin, pm, viewer, outsider, former, impostor)
+
 
 Prepare = Callable[[Client, Portal], Awaitable[dict[str, str]]]
 
@@ -35,8 +85,9 @@ async def nothing(client: Client, portal: Portal) -> dict[str, str]:
 
 
 async def a_user(client: Client, portal: Portal) -> dict[str, str]:
-    made = await invite(client, portal.admin, actor_for("target"), "viewer")
-    return {"target": made["id"]}
+    who = actor_for("target")
+    made = await invite(client, portal.admin, who, "viewer")
+    return {"target": made["id"], "private": who.email}
 
 
 def actor_for(tag: str) -> Any:
@@ -53,8 +104,12 @@ async def a_config(client: Client, portal: Portal) -> dict[str, str]:
 
 
 async def an_audit_entry(client: Client, portal: Portal) -> dict[str, str]:
+    who = actor_for("audited")
+    await invite(client, portal.admin, who, "viewer")  # "Invited user: <email> as viewer"
     found = await client.get(f"{BASE}/admin/audit-logs?limit=1", headers=portal.admin.headers)
-    return {"entry": found.json()["data"][0]["id"]}
+    entry = found.json()["data"][0]
+    assert who.email in entry["details"], entry
+    return {"entry": entry["id"], "private": who.email}
 
 
 @dataclass(frozen=True)
@@ -181,17 +236,33 @@ CASES = [
 ]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def backends() -> Iterator[dict[str, str]]:
+    """A real Prometheus (no targets) and a fake Loki, for every row of the module."""
+    root = Path(tempfile.mkdtemp(prefix="wealist-prometheus-"))
+    prom, loki = PrometheusServer(root, {}), FakeLoki()
+    try:
+        prom.start()
+        yield {"prometheus_url": prom.url, "loki_url": loki.url}
+    finally:
+        prom.stop()
+        loki.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def root_admin(issuer: TokenIssuer) -> Actor:
+    """The admin of the settings: one account for the module (the first to sign in with
+    the email owns it)."""
+    return actor(issuer, "root")
+
+
+@pytest.fixture(scope="module")
 async def matrix_ops(
-    app_client: Callable[..., Any],
-    admin_email: str,
-    prometheus: Callable[[dict[str, list[int]]], PrometheusServer],
-    fake_loki: FakeLoki,  # noqa: F811  # the fixture imported above
+    environment: Environment, backends: dict[str, str], root_admin: Actor
 ) -> AsyncIterator[Client]:
-    prom = prometheus({})
-    settings = {"prometheus_url": prom.url, "loki_url": fake_loki.url}
-    async with app_client("ops", admin_emails=[admin_email], **settings) as opened:
-        yield opened
+    async with in_process(environment, "ops", admin_emails=[root_admin.email], **backends) as c:
+        yield c
 
 
 def test_every_route_has_a_row(matrix_ops: Client) -> None:
@@ -204,9 +275,9 @@ def test_every_route_has_a_row(matrix_ops: Client) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 async def test_matrix(
-    matrix_ops: Client, issuer: TokenIssuer, admin_email: str, case: Case
+    matrix_ops: Client, issuer: TokenIssuer, root_admin: Actor, case: Case
 ) -> None:
-    portal = await build_portal(matrix_ops, issuer, admin_email)
+    portal = await build_portal(matrix_ops, issuer, root_admin)
     got: dict[str, int] = {}
     for name in ACTORS:
         values = await case.prepare(matrix_ops, portal)
@@ -223,5 +294,7 @@ async def test_matrix(
             body = response.json()
             assert set(body) == {"success", "message", "code", "requestId"}, body
             assert "data" not in body
+        if name != "admin" and "private" in values:  # the row's user or entry
+            assert values["private"] not in response.text, (name, response.text)
     wanted = {a: case.success if s == 200 else s for a, s in zip(ACTORS, case.expect, strict=True)}
     assert got == wanted, got
