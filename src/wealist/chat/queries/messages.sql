@@ -77,10 +77,19 @@ LEFT JOIN chat_participants p ON p.chat_id = m.chat_id AND p.user_id = %(me)s
 WHERE m.id = %(message)s AND m.deleted_at IS NULL
 
 -- name: edit_message
-UPDATE messages SET content = %(content)s, updated_at = now()
-WHERE id = %(message)s AND deleted_at IS NULL
-RETURNING id, chat_id, seq, user_id, content, message_type, file_url, file_name, file_size,
-          client_message_id, created_at, updated_at, deleted_at
+-- The edited message as history shows it, its reactions included (the reply and the
+-- MESSAGE_UPDATED frame replace a client's copy of the message).
+UPDATE messages m SET content = %(content)s, updated_at = now()
+WHERE m.id = %(message)s AND m.deleted_at IS NULL
+RETURNING m.id, m.chat_id, m.seq, m.user_id, m.content, m.message_type, m.file_url, m.file_name,
+          m.file_size, m.client_message_id, m.created_at, m.updated_at, m.deleted_at,
+          COALESCE((SELECT json_agg(json_build_object('emoji', r.emoji, 'count', r.n,
+                                                      'userIds', r.ids) ORDER BY r.first)
+                    FROM (SELECT emoji, count(*) AS n,
+                                 array_agg(user_id ORDER BY created_at) AS ids,
+                                 min(created_at) AS first
+                          FROM message_reactions WHERE message_id = m.id GROUP BY emoji) r),
+                   '[]')::text AS reactions
 
 -- name: delete_message
 UPDATE messages SET deleted_at = now(), updated_at = now()
