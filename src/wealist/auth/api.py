@@ -132,7 +132,7 @@ async def openid_configuration(ctx: Ctx) -> dict[str, Any]:
     }
 
 
-@get("/oauth2/authorization/{provider:str}", cache=False)
+@get("/oauth2/authorization/{provider:str}", cache=False, status_code=302)
 async def oauth_start(
     ctx: Ctx, provider: FromPath[str], redirect_uri: FromQuery[str | None] = None
 ) -> Redirect:
@@ -151,7 +151,7 @@ async def oauth_start(
     return Redirect(url, status_code=302, cookies=[cookie], headers=NO_STORE)
 
 
-@get("/oauth2/callback/{provider:str}", cache=False)
+@get("/oauth2/callback/{provider:str}", cache=False, status_code=302)
 async def oauth_callback(
     *,
     ctx: Ctx,
