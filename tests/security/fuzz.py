@@ -1,0 +1,192 @@
+"""Schemathesis against one service's OpenAPI document, over HTTP to a real process.
+
+Each operation gets ``examples`` positive cases (half of them with the seeded ids in the
+path, so requests reach real objects instead of stopping at 404) and ``examples`` negative
+ones (data the schema forbids). Checks: no 5xx, every documented response matches its
+schema and content type, and negative data is refused with a 4xx. Failures are collected
+over every operation and reported together, each with a curl command to replay it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+# CI runs a short form; `nox -s security` (or the variable) a long one.
+EXAMPLES = int(os.environ.get("WEALIST_FUZZ_EXAMPLES", "3"))
+CONFORMANCE = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+POSITIVE_CHECKS = CONFORMANCE
+NEGATIVE_CHECKS = [*CONFORMANCE, negative_data_rejection]
+SSE = "text/event-stream"
+
+
+@dataclass
+class Outcome:
+    operations: int = 0
+    requests: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+    def count(self, status: int) -> None:
+        self.requests += 1
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+
+    def add(self, other: Outcome) -> None:
+        self.operations += other.operations
+        self.requests += other.requests
+        for status, n in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + n
+        self.failures.extend(other.failures)
+
+
+@dataclass(frozen=True)
+class Target:
+    base_url: str
+    headers: Callable[[str], dict[str, str]]  # operation label -> auth headers
+    path_values: dict[str, str]
+
+
+def fuzz_document(
+    document: dict[str, Any], target: Target, *, deletions: bool, examples: int = EXAMPLES
+) -> Outcome:
+    """Fuzz the document's DELETE operations (``deletions``) or every other one: a run
+    does the others of every service first, since a member deleting their own seat or
+    their project would turn the rest of the run into 404s."""
+    schema = schemathesis.openapi.from_dict(document)
+    outcome = Outcome()
+    session = requests.Session()
+    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [op for op in operations if (op.method.upper() == "DELETE") == deletions]
+    outcome.operations = len(operations)
+    for operation in sorted(operations, key=lambda op: op.label):
+        _fuzz_operation(operation, GenerationMode.POSITIVE, target, session, outcome, examples)
+        if _negatable(operation):
+            _fuzz_operation(operation, GenerationMode.NEGATIVE, target, session, outcome, examples)
+    return outcome
+
+
+# A parameter schema nothing can violate once it is in a URL or a header: any text is a
+# string, and a string that cannot travel is filtered out, not sent.
+_FREE_TEXT = ({"type": "string"}, {"oneOf": [{"type": "string"}, {"type": "null"}]})
+_ANNOTATIONS = ("description", "title", "example", "examples", "deprecated")
+
+
+def _negatable(operation: Any) -> bool:
+    """Whether schemathesis can make invalid data for this operation: it has a body, a
+    constrained parameter, or a required one outside the path (it can be left out).
+
+    Without this, an operation whose only input is a free-text path segment (most
+    ``GET /things/{id}``) burns a thousand generation attempts per run before Hypothesis
+    gives up as unsatisfiable: most of the suite's time, for no request at all."""
+    raw = operation.definition.raw
+    if "requestBody" in raw:
+        return True
+    for parameter in raw.get("parameters", []):
+        schema = {k: v for k, v in parameter.get("schema", {}).items() if k not in _ANNOTATIONS}
+        if schema not in _FREE_TEXT:
+            return True
+        if parameter.get("required") and parameter.get("in") != "path":
+            return True
+    return False
+
+
+def _fuzz_operation(
+    operation: Any,
+    mode: GenerationMode,
+    target: Target,
+    session: requests.Session,
+    outcome: Outcome,
+    examples: int,
+) -> None:
+    names = {p.name for p in operation.path_parameters}
+    seeded = {k: v for k, v in target.path_values.items() if k in names}
+    strategies = [operation.as_strategy(generation_mode=mode)]
+    if seeded and mode is GenerationMode.POSITIVE:
+        # first: Hypothesis starts from the simplest choice, so the seeded ids are sure to
+        # be tried even in a three-example run
+        strategies.insert(0, operation.as_strategy(generation_mode=mode, path_parameters=seeded))
+    checks = POSITIVE_CHECKS if mode is GenerationMode.POSITIVE else NEGATIVE_CHECKS
+    streams = _declares(operation, SSE)
+    failures: list[str] = []
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],  # no shrinking: a CI run stays bounded
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=st.one_of(*strategies))
+    def run(case: Any) -> None:
+        headers = target.headers(operation.label)
+        if streams:
+            _stream_once(case, target.base_url, session, headers, outcome, failures)
+            return
+        response = case.call(
+            base_url=target.base_url,
+            session=session,
+            headers=headers,
+            timeout=30,
+            allow_redirects=False,
+        )
+        outcome.count(response.status_code)
+        try:
+            case.validate_response(response, checks=checks, headers=headers)
+        except FailureGroup as exc:  # a check failed: keep going, report them all
+            failures.append(f"{operation.label} [{mode.value}]: {exc}")
+
+    try:
+        run()
+    except Unsatisfiable:  # nothing of this operation can be made invalid (no parameters)
+        if mode is GenerationMode.POSITIVE:
+            raise
+    outcome.failures.extend(dict.fromkeys(failures))  # one line per distinct failure
+
+
+def _stream_once(
+    case: Any,
+    base_url: str,
+    session: requests.Session,
+    headers: dict[str, str],
+    outcome: Outcome,
+    failures: list[str],
+) -> None:
+    """A stream never ends: its status and declared content type are what is checked."""
+    kwargs = case.as_transport_kwargs(base_url=base_url, headers=headers)
+    with session.request(**kwargs, stream=True, timeout=30) as response:
+        outcome.count(response.status_code)
+        kind = response.headers.get("content-type", "")
+        if response.status_code >= 500:
+            failures.append(f"{case.operation.label}: {response.status_code}")
+        elif response.status_code == 200 and not kind.startswith(SSE):
+            failures.append(f"{case.operation.label}: a stream answered {kind!r}")
+
+
+def _declares(operation: Any, media_type: str) -> bool:
+    for response in operation.definition.raw.get("responses", {}).values():
+        if media_type in response.get("content", {}):
+            return True
+    return False
