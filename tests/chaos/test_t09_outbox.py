@@ -214,6 +214,15 @@ async def audit(
             (target,),
         )
         chat_events = await cur.fetchall()
+    lags: list[float] = []  # commit to delivery, seconds (kills and outages included)
+    for service in ("board", "chat"):
+        async with database(service) as db:
+            cur = await db.execute(
+                "SELECT EXTRACT(EPOCH FROM delivered_at - created_at)::float FROM outbox"
+                " WHERE payload->>'targetUserId' = %s AND delivered_at IS NOT NULL",
+                (target,),
+            )
+            lags.extend(r[0] for r in await cur.fetchall())
     async with database("noti") as db:
         cur = await db.execute(
             "SELECT event_id::text, type, resource_id::text, metadata->>'messageId'"
@@ -227,6 +236,7 @@ async def audit(
         "messages": messages,
         "chat_events": chat_events,
         "shown": shown,
+        "lags": sorted(lags),
     }
 
 
@@ -316,5 +326,7 @@ async def test_t09_outbox_events_survive_producer_and_consumer_kills(
         lost=0,
         duplicates=0,
         drained_after_recovery_s=round(drained_s, 2),
+        publish_lag_s_p50=round(found["lags"][len(found["lags"]) // 2], 3),
+        publish_lag_s_p99=round(found["lags"][len(found["lags"]) * 99 // 100], 3),
         mutating_s=round(mutated_s, 1),
     )
