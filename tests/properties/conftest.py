@@ -62,9 +62,12 @@ async def probe(app_client: Callable[..., Any]) -> AsyncIterator[Client]:
 @pytest.fixture
 async def chat_service(
     service_process: Callable[..., Any], user_process: ServiceProcess
-) -> ServiceProcess:
+) -> AsyncIterator[ServiceProcess]:
     """A real ``wealist serve chat`` process (sockets), membership from the user process;
-    the per-socket frame limit is lifted because the test's barriers are frames too."""
+    the per-socket frame limit is lifted because the test's barriers are frames too.
+
+    Stopped before the user process: while it holds pooled connections to the user
+    process, that one's graceful stop waits out its timeout."""
     found: ServiceProcess = await service_process(
         "chat",
         env={
@@ -72,4 +75,5 @@ async def chat_service(
             "WEALIST_CHAT_WS_MESSAGES_PER_S": "10000",
         },
     )
-    return found
+    yield found
+    found.stop()

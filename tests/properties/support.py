@@ -28,12 +28,14 @@ BUDGETS: dict[str, dict[str, tuple[int, int]]] = {
         "kanban": (15, 25),
         "refresh": (8, 20),
         "chat": (15, 20),
+        "chat_resume": (8, 20),
         "chat_reconnect": (10, 20),
     },
     "thorough": {
         "kanban": (100, 40),
         "refresh": (200, 40),
         "chat": (60, 30),
+        "chat_resume": (40, 30),
         "chat_reconnect": (30, 30),
     },
 }
