@@ -38,6 +38,7 @@ from wealist.core.errors import (
 )
 from wealist.core.errors import Envelope as EnvelopeRenderer
 from wealist.core.health import health_routes
+from wealist.core.idempotency import idempotency_middleware
 from wealist.core.internal import INTERNAL_KEY_HEADER, check_internal_key
 from wealist.core.logging import configure_logging
 from wealist.core.metrics import CONTENT_TYPE_LATEST
@@ -166,6 +167,8 @@ def service_router(ctx: ServiceContext) -> Router:
         },
         exception_handlers={Exception: exception_handler(envelope(ctx.spec.name))},
         opt={"service": ctx.spec.name},
+        # Idempotency-Key on POST, where the service's database holds the kernel's tables.
+        middleware=[idempotency_middleware(ctx)] if ctx.spec.outbox and ctx.db else [],
     )
     _document_errors(router, ctx.spec.name)
     return router

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
@@ -25,6 +25,7 @@ from wealist.core.blobs import BlobStore, make_blob_store
 from wealist.core.db import Database
 from wealist.core.db.migrate import Migration, discover, migrate, verify
 from wealist.core.internal import InternalClient
+from wealist.core.jobs import periodic
 from wealist.core.membership import MembershipClient
 from wealist.core.metrics import Metrics, ServiceMetrics
 from wealist.core.outbox import OutboxRelay
@@ -186,6 +187,14 @@ class ServiceContext:
 
         return OutboxRelay(db, HttpDelivery(self.internal, self.settings, self.name))
 
+    def _kernel_jobs(self) -> AbstractAsyncContextManager[None]:
+        from wealist.core.idempotency import prune_idempotency_keys  # it imports this module
+
+        async def prune() -> int:
+            return await prune_idempotency_keys(self)
+
+        return periodic(self.name, {"idempotency-prune": (3600.0, prune)})
+
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
@@ -200,6 +209,8 @@ class ServiceContext:
                 stack.push_async_callback(self.hub.close)
             if self.db is not None and self.spec.outbox and self.settings.outbox_relay:
                 await stack.enter_async_context(self._relay(self.db).running())
+            if self.db is not None and self.spec.outbox:
+                await stack.enter_async_context(self._kernel_jobs())
             for path in self.spec.hooks:
                 hook: Callable[[ServiceContext], Any] = import_string(path)
                 await stack.enter_async_context(asynccontextmanager(hook)(self))

@@ -77,6 +77,10 @@ class CoreSettings(msgspec.Struct, frozen=True, kw_only=True):
         default_factory=lambda: ["http://localhost:3000", "http://localhost:5173"]
     )
     max_body_bytes: int = 1_048_576
+    # Idempotency-Key answers kept this long (core.idempotency); a claim whose request
+    # never finished is taken over after the lease.
+    idempotency_retention_s: float = 86_400.0
+    idempotency_lease_s: float = 60.0
 
     # Blob storage (one bucket, key prefix per service). No bucket: uploads are refused.
     s3_bucket: str = ""
