@@ -23,6 +23,10 @@ ALL_PORT = 8090
 # Granian kills a worker this long after the drain budget (a drain stuck past its own
 # deadline); the orchestrator's grace period must cover drain + this (deploy/k8s).
 KILL_MARGIN_S = 5
+# A client must send a request's whole header within this (Granian's default is 30 s; the
+# gateway's client_header_timeout is 10 s). Granian has no body or send timeout: behind
+# nginx (request and response buffering) slow bodies and slow readers never reach it.
+HEADER_READ_TIMEOUT_S = 10
 
 
 def _service_arg(parser: argparse.ArgumentParser, allow_all: bool = True) -> None:
@@ -113,6 +117,7 @@ def _up(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from granian import Granian
     from granian.constants import Interfaces, Loops
+    from granian.http import HTTP1Settings
 
     from wealist.core.settings import CoreSettings, load_settings
     from wealist.services import spec
@@ -154,6 +159,7 @@ def _serve(args: argparse.Namespace) -> int:
         backlog=settings.backlog,
         backpressure=settings.max_connections,
         workers_kill_timeout=math.ceil(settings.shutdown_drain_s) + KILL_MARGIN_S,
+        http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_S * 1000),
     ).serve()
     return 0
 
