@@ -10,6 +10,7 @@ to the real process: 400 in the service's envelope, nothing stored.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import Annotated, Any
@@ -97,8 +98,9 @@ def unbounded(t: mi.Type, path: str, seen: set[type]) -> Iterator[tuple[str, str
         yield path, "any JSON value"
 
 
+@functools.cache
 def request_bodies() -> dict[str, list[tuple[str, Any]]]:
-    """service -> (route, body type) of every route with a body."""
+    """service -> (route, body type) of every route with a body (every app built once)."""
     found: dict[str, list[tuple[str, Any]]] = {}
     for name in SERVICES:
         service = spec(name)
