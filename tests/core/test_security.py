@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from redis.asyncio import Redis
 
 from tests.core.test_errors import error_of
@@ -76,7 +77,49 @@ def negative_corpus(issuer: TokenIssuer) -> dict[str, tuple[str | None, str]]:
             f"Bearer {issuer.token(headers={'jku': 'https://evil.example/jwks'})}",
             "AUTH005",
         ),
+        "x5u header": (
+            f"Bearer {issuer.token(headers={'x5u': 'https://evil.example/c'})}",
+            "AUTH005",
+        ),
+        "jwk header": (f"Bearer {issuer.token(headers={'jwk': {'kty': 'RSA'}})}", "AUTH005"),
+        "rs512": (f"Bearer {_signed_with(issuer, 'RS512')}", "AUTH005"),
+        "ps256": (f"Bearer {_signed_with(issuer, 'PS256')}", "AUTH005"),
+        "es256": (f"Bearer {_es256(issuer)}", "AUTH005"),
+        "kid path traversal": (
+            f"Bearer {issuer.token(headers={'kid': '../../etc/passwd'})}",
+            "AUTH001",
+        ),
+        "kid with a quote and NUL": (
+            "Bearer " + issuer.token(headers={"kid": "k'\x00"}),
+            "AUTH001",
+        ),
+        "kid over 1 KB": (f"Bearer {issuer.token(headers={'kid': 'k' * 1100})}", "AUTH001"),
+        "no exp": (f"Bearer {issuer.token(exp=None)}", "AUTH001"),
+        "nbf in the future": (f"Bearer {issuer.token(nbf=now + 3600)}", "AUTH001"),
+        "id token as access": (f"Bearer {issuer.token(type='id')}", "AUTH001"),
+        "a google id token": (
+            "Bearer "
+            + issuer.token(
+                key=stranger, iss="https://accounts.google.com", aud="web-client", type=None
+            ),
+            "AUTH001",
+        ),
+        "over 8 KB": (f"Bearer {issuer.token(pad='x' * 9000)}", "AUTH004"),
+        "truncated": (f"Bearer {forged_sig[: len(forged_sig) // 2]}", "AUTH004"),
+        "bad base64": ("Bearer !!!.@@@.###", "AUTH004"),
     }
+
+
+def _signed_with(issuer: TokenIssuer, algorithm: str) -> str:
+    key = issuer.keys[0]
+    return jwt.encode(issuer.claims(), key.private, algorithm=algorithm, headers={"kid": key.kid})
+
+
+def _es256(issuer: TokenIssuer) -> str:
+    private = ec.generate_private_key(ec.SECP256R1())
+    return jwt.encode(
+        issuer.claims(), private, algorithm="ES256", headers={"kid": issuer.keys[0].kid}
+    )
 
 
 @pytest.mark.parametrize("service", list(SERVICES))
