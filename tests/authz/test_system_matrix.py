@@ -1,10 +1,10 @@
 """T26 across the system: every operation of every service's OpenAPI document, and every
 WebSocket route it serves, is claimed by a row of that service's authorization matrix
-(``tests/<svc>/test_authorization_matrix.py``: ``CASES``, and ``SOCKETS`` when it has
-them; the socket rows below stand in for matrices whose sockets are tested elsewhere), and
-no row names a route the service does not serve. Every socket refuses anonymous callers,
-a bad token and members of another workspace, checked against one real ``wealist serve
-all`` process.
+(``tests/<svc>/test_authorization_matrix.py``: ``CASES`` or ``ROWS``, and ``SOCKETS``
+when it has them; the socket rows below stand in for matrices whose sockets are tested
+elsewhere), and no row names a route the service does not serve. Every socket refuses
+anonymous callers, a bad token and members of another workspace, checked against one real
+``wealist serve all`` process.
 """
 
 from __future__ import annotations
@@ -66,11 +66,10 @@ def rows_of(name: str) -> dict[str, str]:
     """Every row claiming a route of the service: id -> where it is."""
     module = matrix_of(name)
     where = f"tests/{name}/test_authorization_matrix.py"
-    found = {case.id: where for case in module.CASES}
+    # ROWS: every HTTP row, where a matrix runs some apart from CASES (noti's stream)
+    found = {case.id: where for case in getattr(module, "ROWS", module.CASES)}
     found |= {row.id: where for row in getattr(module, "SOCKETS", [])}
     found |= {row.id: row.where or __file__ for row in SOCKETS.get(name, [])}
-    if name == "noti":  # the stream row runs against a real process
-        found[module.STREAM.id] = where
     return found
 
 

@@ -207,10 +207,11 @@ STREAM = Case(
     at("/api/notifications/stream?workspaceId={a}", Last_Event_ID="0"),
     a_notification,
 )
+ROWS = [*CASES, STREAM]
 
 
 async def test_every_route_has_a_row(matrix_noti: Client) -> None:
-    check_routes_covered(matrix_noti.app, [*CASES, STREAM])
+    check_routes_covered(matrix_noti.app, ROWS)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
