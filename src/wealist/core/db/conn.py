@@ -15,6 +15,7 @@ from psycopg import sql as pgsql
 from psycopg.rows import class_row, tuple_row
 
 from wealist.core.db.queries import Query
+from wealist.core.errors import ValidationFailed
 
 __all__ = ("CommitCallback", "Conn", "QueryCounter", "QueryStats", "Tx", "request_query_stats")
 
@@ -41,6 +42,16 @@ request_query_stats: contextvars.ContextVar[QueryStats | None] = contextvars.Con
 )
 
 
+def _unstorable_text(exc: psycopg.DataError) -> bool:
+    """Text PostgreSQL cannot hold: a NUL character, refused by the driver before the
+    query is sent, or by ``jsonb`` as ``\\u0000`` (22P05, untranslatable character). Only
+    a client's text can carry one, in any parameter or field that reaches a query: the
+    client's error (400), not a 500."""
+    if exc.sqlstate is None:
+        return "NUL" in str(exc)  # "PostgreSQL text fields cannot contain NUL (0x00) bytes"
+    return exc.sqlstate == "22P05"
+
+
 def _text(statement: Statement) -> LiteralString | pgsql.SQL | pgsql.Composed:
     return statement.sql if isinstance(statement, Query) else statement
 
@@ -65,6 +76,10 @@ class Conn:
         cur = self.raw.cursor(row_factory=row)
         try:
             await cur.execute(_text(statement), params)
+        except psycopg.DataError as exc:
+            if _unstorable_text(exc):
+                raise ValidationFailed("text must not contain NUL characters") from exc
+            raise
         finally:
             self._counter.count(time.perf_counter() - started)
         return cur
