@@ -144,7 +144,7 @@ async def board_activity(
     caller: Caller,
     boardId: FromPath[str],
     limit: Limit = 50,
-    cursor: Annotated[int | None, QueryParameter(ge=1)] = None,
+    cursor: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,  # an id: bigint
 ) -> Response[Data[list[ActivityOut]]]:
     """Who changed what, old -> new, newest first; ``X-Next-Cursor`` pages further back."""
     board = parse_uuid(boardId, "boardId")
