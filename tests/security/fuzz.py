@@ -1,14 +1,17 @@
 """Schemathesis against one service's OpenAPI document, over HTTP to a real process.
 
-Each operation gets ``examples`` positive cases (half of them with the seeded ids in the
+Each operation gets ``examples`` positive cases (the first with the seeded ids in the
 path, so requests reach real objects instead of stopping at 404) and ``examples`` negative
-ones (data the schema forbids). Checks: no 5xx, every documented response matches its
-schema and content type, and negative data is refused with a 4xx. Failures are collected
-over every operation and reported together, each with a curl command to replay it.
+ones (data the schema forbids) when the schema forbids anything. Checks: no 5xx, every
+status documented, every documented response matches its schema and content type, and
+negative data is refused with a 4xx. Then every read gets the values that broke routes
+before (:func:`probe_edges`). Failures are collected over every operation and reported
+together, one per operation, mode and kind, each with a curl command to replay it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-# CI runs a short form; `nox -s security` (or the variable) a long one.
+# CI runs a short form; `nox -s fuzz` (or the variable) a long one.
 EXAMPLES = int(os.environ.get("WEALIST_FUZZ_EXAMPLES", "3"))
 CONFORMANCE = [
     not_a_server_error,
@@ -44,7 +47,7 @@ SSE = "text/event-stream"
 
 @dataclass
 class Outcome:
-    operations: int = 0
+    operations: int = 0  # fuzzed (the edge probe counts none: it repeats fuzzed reads)
     requests: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
@@ -129,7 +132,7 @@ def _fuzz_operation(
         strategies.insert(0, operation.as_strategy(generation_mode=mode, path_parameters=seeded))
     checks = POSITIVE_CHECKS if mode is GenerationMode.POSITIVE else NEGATIVE_CHECKS
     streams = _declares(operation, SSE)
-    failures: list[str] = []
+    failures: dict[tuple[str, ...], str] = {}  # the first of each kind
 
     @settings(
         max_examples=examples,
@@ -156,14 +159,70 @@ def _fuzz_operation(
         try:
             case.validate_response(response, checks=checks, headers=headers)
         except FailureGroup as exc:  # a check failed: keep going, report them all
-            failures.append(f"{operation.label} [{mode.value}]: {exc}")
+            failures.setdefault(_kind(exc, response.status_code), f"[{mode.value}] {exc}")
 
     try:
         run()
     except Unsatisfiable:  # nothing of this operation can be made invalid (no parameters)
         if mode is GenerationMode.POSITIVE:
             raise
-    outcome.failures.extend(dict.fromkeys(failures))  # one line per distinct failure
+    outcome.failures.extend(f"{operation.label} {found}" for found in failures.values())
+
+
+def _kind(exc: FailureGroup, status: int) -> tuple[str, ...]:
+    return (str(status), *sorted({failure.title for failure in exc.exceptions}))
+
+
+# Values no route may answer with a 5xx: text PostgreSQL cannot hold, a number past bigint.
+EDGE_TEXT = "edge\x00case"
+EDGE_NUMBER = 2**89
+
+
+def probe_edges(document: dict[str, Any], target: Target) -> Outcome:
+    """Every read (GET) once per path or query parameter, that parameter set to an edge
+    value (NUL in text, an integer beyond bigint) and the others to the seeded values:
+    no 5xx, and the answer as documented. Random generation reaches these only at
+    hundreds of examples; here they are certain at any size."""
+    schema = schemathesis.openapi.from_dict(document)
+    outcome = Outcome()
+    session = requests.Session()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.method.upper() != "GET" or _declares(operation, SSE):
+            continue
+        parameters = [
+            p
+            for p in operation.definition.raw.get("parameters", [])
+            if p.get("in") in ("path", "query")
+        ]
+        for probed in parameters:
+            kinds = json.dumps(probed.get("schema", {}))
+            for edge in (EDGE_TEXT, EDGE_NUMBER):
+                if f'"{"string" if edge is EDGE_TEXT else "integer"}"' not in kinds:
+                    continue
+                path: dict[str, Any] = {}
+                query: dict[str, Any] = {}
+                for p in parameters:
+                    value = edge if p is probed else target.path_values.get(p["name"])
+                    if value is None and p.get("required"):
+                        value = "x"
+                    if value is not None:
+                        (path if p["in"] == "path" else query)[p["name"]] = value
+                case = operation.Case(path_parameters=path, query=query or None)
+                headers = target.headers(operation.label)
+                response = case.call(
+                    base_url=target.base_url,
+                    session=session,
+                    headers=headers,
+                    timeout=30,
+                    allow_redirects=False,
+                )
+                outcome.count(response.status_code)
+                try:
+                    case.validate_response(response, checks=CONFORMANCE, headers=headers)
+                except FailureGroup as exc:
+                    outcome.failures.append(f"{operation.label} [edge {probed['name']}]: {exc}")
+    return outcome
 
 
 def _stream_once(
@@ -172,17 +231,19 @@ def _stream_once(
     session: requests.Session,
     headers: dict[str, str],
     outcome: Outcome,
-    failures: list[str],
+    failures: dict[tuple[str, ...], str],
 ) -> None:
-    """A stream never ends: its status and declared content type are what is checked."""
+    """A stream never ends: its status (no 5xx, documented) and declared content type are
+    what is checked."""
     kwargs = case.as_transport_kwargs(base_url=base_url, headers=headers)
     with session.request(**kwargs, stream=True, timeout=30) as response:
-        outcome.count(response.status_code)
+        status = response.status_code
+        outcome.count(status)
         kind = response.headers.get("content-type", "")
-        if response.status_code >= 500:
-            failures.append(f"{case.operation.label}: {response.status_code}")
-        elif response.status_code == 200 and not kind.startswith(SSE):
-            failures.append(f"{case.operation.label}: a stream answered {kind!r}")
+        if status >= 500 or str(status) not in case.operation.definition.raw["responses"]:
+            failures.setdefault((str(status),), f"answered {status}")
+        elif status == 200 and not kind.startswith(SSE):
+            failures.setdefault((str(status), kind), f"a stream answered {kind!r}")
 
 
 def _declares(operation: Any, media_type: str) -> bool:

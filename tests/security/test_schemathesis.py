@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.plugins.harness import Environment, ServiceProcess, TokenIssuer
-from tests.security.fuzz import EXAMPLES, Outcome, Target, fuzz_document
+from tests.security.fuzz import EXAMPLES, Outcome, Target, fuzz_document, probe_edges
 from tests.security.seed import Seed
 from tests.user.support import sign_up
 from wealist.core.app import build_app
@@ -62,14 +64,17 @@ async def test_every_service_answers_fuzzing_without_5xx_and_as_documented(
 
     documents = {name: document(environment, name) for name in SERVICES}
     outcomes = {name: Outcome() for name in SERVICES}
-    # every other operation of every service first, then the deletions, the user
-    # service's last (a member removing their own seat ends their access to the rest)
-    passes = [(name, False) for name in SERVICES]
-    passes += [(name, True) for name in sorted(SERVICES, key=lambda name: name == "user")]
-    for name, deletions in passes:
+    # Every other operation of every service first, then the edge values on every read,
+    # then the deletions, the user service's last: a member removing their own seat, or
+    # their project, turns whatever follows into 404s.
+    steps: list[tuple[str, Callable[[dict[str, Any], Target], Outcome]]] = []
+    steps += [(name, partial(fuzz_document, deletions=False)) for name in SERVICES]
+    steps += [(name, probe_edges) for name in SERVICES]
+    last = sorted(SERVICES, key=lambda name: name == "user")
+    steps += [(name, partial(fuzz_document, deletions=True)) for name in last]
+    for name, step in steps:
         target = Target(stack.url, headers, seed.path_values(name))
-        found = await asyncio.to_thread(fuzz_document, documents[name], target, deletions=deletions)
-        outcomes[name].add(found)
+        outcomes[name].add(await asyncio.to_thread(step, documents[name], target))
     for name, outcome in outcomes.items():
         statuses = ", ".join(f"{k}:{v}" for k, v in sorted(outcome.statuses.items()))
         log.info(
