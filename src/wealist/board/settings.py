@@ -18,3 +18,4 @@ class BoardSettings(CoreSettings, frozen=True, kw_only=True):
     event_retention_s: float = 86_400.0  # a socket can resume from this far back
     replay_limit: int = 1000  # a resume missing more events than this gets ``reset``
     online_ttl_s: float = 90.0  # a socket that stops heartbeating counts as gone after this
+    ws_sockets_per_user: int = 20  # board sockets one user holds, across instances (4409)

@@ -12,6 +12,7 @@ the log is read for events that were committed but never published.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 from uuid import UUID
 
@@ -27,13 +28,20 @@ from wealist.core.errors import AppError, NotFound
 from wealist.core.jobs import cancel_and_wait
 from wealist.core.realtime.hub import Subscriber
 from wealist.core.realtime.sequence import CATCH_UP, Sequencer, reset_frame
-from wealist.core.realtime.ws import PONG, SessionLimits, authenticate_socket, run_session
+from wealist.core.realtime.ws import (
+    PONG,
+    SessionLimits,
+    authenticate_socket,
+    error_frame,
+    run_session,
+)
 
 __all__ = ("project_socket",)
 
 FORBIDDEN_CLOSE_CODE = 4403  # no access (any more)
 NOT_FOUND_CLOSE_CODE = 4404
 BAD_REQUEST_CLOSE_CODE = 4400
+TOO_MANY_SOCKETS_CLOSE_CODE = 4409  # over ws_sockets_per_user
 MAX_CLIENT_FRAME = 4096  # clients only send pings (the original capped frames at 512 bytes)
 ACCESS_CHECK_S = 30.0
 
@@ -61,6 +69,7 @@ async def _watch(ctx: Any, me: UUID, project_id: UUID, sub: Subscriber, connecti
     while True:
         await asyncio.sleep(every)
         await live.mark_online(ctx, project_id, connection)
+        await live.count_socket(ctx, me, connection, "renew")
         try:
             await live.check_access(ctx, me, project_id)
         except NotFound:
@@ -91,6 +100,15 @@ async def project_socket(
     except AppError as exc:
         await socket.close(code=BAD_REQUEST_CLOSE_CODE, reason=exc.message)
         return
+    connection = live.connection_id(me)
+    if not await live.count_socket(
+        ctx, me, connection, "open", settings_of(ctx).ws_sockets_per_user
+    ):
+        with contextlib.suppress(Exception):  # say why, then close (the client sees both)
+            await socket.accept()
+            await socket.send_text(error_frame("TOO_MANY_SOCKETS", "too many open sockets"))
+            await socket.close(code=TOO_MANY_SOCKETS_CLOSE_CODE, reason="too many open sockets")
+        return
     hub = ctx.hub
     assert hub is not None  # the board service is realtime
 
@@ -109,7 +127,6 @@ async def project_socket(
         sequencer.last = start.last
         return start.frames
 
-    connection = live.connection_id(me)
     await live.mark_online(ctx, project_id, connection)
     watcher = asyncio.create_task(_watch(ctx, me, project_id, sub, connection))
     settings = ctx.settings
@@ -131,3 +148,4 @@ async def project_socket(
     finally:
         await cancel_and_wait([watcher])
         await live.mark_offline(ctx, project_id, connection)
+        await live.count_socket(ctx, me, connection, "close")
