@@ -2,9 +2,10 @@
 chat socket's are tests/chat/test_sockets.py::test_limits_close_only_the_violating_socket).
 
 Per socket: a frame over the limit closes it with 1009; malformed JSON or an unknown
-frame gets an error frame (or, on the board, is ignored) and the socket lives; too many
-frames a second get RATE_LIMITED, then 4429; more sockets than a user may hold are
-refused with 4409. Meanwhile another user's socket on the same process is untouched and
+frame gets an error frame (or, on the board, is ignored) and the socket lives; more
+sockets than a user may hold are refused with 4409; on presence, too many frames a second
+get RATE_LIMITED, then 4429 (the board socket has no frame rate limit: its clients only
+send pings). Meanwhile another user's socket on the same process is untouched and
 still receives what it follows.
 """
 
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.slow
 
 BOARD_FRAME_MAX = 4096  # board.ws.MAX_CLIENT_FRAME: its clients only send pings
 CHAT_FRAME_MAX = 65_536  # WEALIST_CHAT_WS_MAX_FRAME_BYTES's default
-SOCKETS_PER_USER = 20  # WEALIST_CHAT_WS_SOCKETS_PER_USER's default (chat + presence)
+SOCKETS_PER_USER = 20  # WEALIST_CHAT_WS_SOCKETS_PER_USER's default, and the board's
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +84,21 @@ async def test_board_socket_limits_close_only_the_violator(
                 # an unknown frame: ignored (contract 5.7), the socket lives
                 await odd.send(json.dumps({"type": "DANCE"}))
                 await odd.ready()
+            # more sockets than one user may hold: the newest is refused with 4409
+            async with contextlib.AsyncExitStack() as stack:
+                held = [
+                    await stack.enter_async_context(open_socket(base, path, world.admin))
+                    for _ in range(SOCKETS_PER_USER)
+                ]
+                for sock in held:
+                    assert (await sock.recv())["type"] == "connected"
+                async with open_socket(base, path, world.admin) as extra:
+                    code, errors = await closed_with(extra)
+                    assert (code, errors) == (4409, ["TOO_MANY_SOCKETS"])
+                await held[0].ready()  # those it holds live on
+            # closed ones no longer count
+            async with open_socket(base, path, world.admin) as again:
+                assert (await again.recv())["type"] == "connected"
             # the control socket still follows the project
             renamed = await http.put(
                 f"/api/projects/{project}", json={"name": "Limits 2"}, headers=world.owner.headers
