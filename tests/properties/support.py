@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -33,7 +34,7 @@ BUDGETS: dict[str, dict[str, tuple[int, int]]] = {
     },
     "thorough": {
         "kanban": (100, 40),
-        "refresh": (200, 40),
+        "refresh": (100, 30),
         "chat": (60, 30),
         "chat_resume": (40, 30),
         "chat_reconnect": (30, 30),
@@ -83,11 +84,21 @@ class Bridge:
         return asyncio.run_coroutine_threadsafe(work, self.loop).result(self.timeout)
 
 
-async def run_machine(factory: Callable[[Bridge], RuleBasedStateMachine], chosen: settings) -> None:
+async def run_machine(factory: Callable[[Bridge], RuleBasedStateMachine], prop: str) -> None:
     """Run a state machine in a worker thread while this loop keeps serving the clients
     (in-process apps, sockets) its rules use through the :class:`Bridge`."""
     bridge = Bridge(asyncio.get_running_loop())
-    await asyncio.to_thread(run_state_machine_as_test, lambda: factory(bridge), settings=chosen)
+    made = 0
+
+    def new() -> RuleBasedStateMachine:
+        nonlocal made
+        made += 1
+        return factory(bridge)
+
+    try:
+        await asyncio.to_thread(run_state_machine_as_test, new, settings=budget(prop))
+    finally:  # shown with -s or -rP: how much a run explored
+        sys.stdout.write(f"{prop}: {made} machines run ({profile()} profile)\n")
 
 
 async def gather(*work: Awaitable[T]) -> list[T]:

@@ -26,7 +26,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from tests.board.support import unwrap
 from tests.plugins.harness import TokenIssuer
 from tests.properties.conftest import Client
-from tests.properties.support import Bridge, budget, run_machine
+from tests.properties.support import Bridge, run_machine
 from tests.user.support import Actor, build_world
 from wealist.board.ranks import MAX_LENGTH
 
@@ -280,4 +280,4 @@ async def test_kanban_order_follows_the_model(
         pass
 
     Bound.board, Bound.owner, Bound.workspace = board, world.owner, world.a
-    await run_machine(Bound, budget("kanban"))
+    await run_machine(Bound, "kanban")

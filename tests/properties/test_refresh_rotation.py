@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from tests.properties.conftest import Client
-from tests.properties.support import Bridge, budget, gather, run_machine
+from tests.properties.support import Bridge, gather, run_machine
 
 PASSWORD = "correct horse battery staple"
 
@@ -204,4 +204,4 @@ async def test_refresh_rotation_follows_the_model(auth: Client, probe: Client) -
         pass
 
     Bound.auth, Bound.probe = auth, probe
-    await run_machine(Bound, budget("refresh"))
+    await run_machine(Bound, "refresh")
