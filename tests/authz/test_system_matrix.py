@@ -9,6 +9,7 @@ anonymous callers, a bad token and members of another workspace, checked against
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import import_module
@@ -247,3 +248,54 @@ async def test_every_socket_refuses_anonymous_a_bad_token_and_other_workspaces(
             got[route][name] = await opens(f"{url}{sep}token={token}", hello)
         assert not await opens(f"{url}{sep}token=not-a-token", hello), route
     assert got == {route: dict(rows[route].opens) for route in PROBES}
+
+
+@pytest.mark.slow
+async def test_a_participant_removed_from_a_chat_hears_nothing_more_of_it(
+    stack: str, issuer: TokenIssuer
+) -> None:
+    """T26: removal takes effect on an open socket: ``USER_LEFT`` for its user is the last
+    frame it gets, then it closes with 4403; a message sent after the removal never
+    reaches it (the owner's socket, the control, gets it)."""
+    async with httpx.AsyncClient(base_url=stack, timeout=30) as http:
+        world = await build_world(http, issuer)
+        values = await scene(http, world)
+        chat = values["chat"]
+        url = stack.replace("http://", "ws://", 1) + f"/api/chats/ws/{chat}?token="
+
+        def token(who: Actor) -> str:
+            return who.headers["Authorization"].removeprefix("Bearer ")
+
+        async with (
+            connect(url + token(world.owner), open_timeout=10) as owner_ws,
+            connect(url + token(world.admin), open_timeout=10) as admin_ws,
+        ):
+            for ws in (owner_ws, admin_ws):
+                await hello_chat(ws)
+            removed = await http.delete(
+                f"/api/chats/{chat}/participants/{world.admin.user_id}",
+                headers=world.owner.headers,
+            )
+            assert removed.status_code == 204, removed.text
+            sent = await http.post(
+                f"/api/chats/messages/{chat}",
+                json={"content": "after the removal"},
+                headers=world.owner.headers,
+            )
+            assert sent.status_code == 201, sent.text
+
+            async def frames_until(ws: ClientConnection, done: Callable[[str], bool]) -> list[str]:
+                seen: list[str] = []
+                try:
+                    while not seen or not done(seen[-1]):
+                        seen.append(str(await asyncio.wait_for(ws.recv(), 20)))
+                except (ConnectionClosed, TimeoutError):  # closed, or still open after 20 s
+                    pass
+                return seen
+
+            owner_saw = await frames_until(owner_ws, lambda f: "after the removal" in f)
+            admin_saw = await frames_until(admin_ws, lambda f: False)  # until it closes
+            assert any("after the removal" in f for f in owner_saw), owner_saw
+            assert not any("after the removal" in f for f in admin_saw), admin_saw
+            assert admin_ws.close_code == 4403, admin_saw
+    assert any('"USER_LEFT"' in f and world.admin.user_id in f for f in admin_saw), admin_saw

@@ -17,6 +17,7 @@ from uuid import UUID
 import msgspec
 from litestar import WebSocket, websocket
 from litestar.params import FromPath
+from typing_extensions import override
 
 from wealist.chat import store
 from wealist.chat.actions.common import (
@@ -38,6 +39,7 @@ from wealist.chat.frames import (
     TypingStop,
     ack_frame,
     heartbeat_frame,
+    member_frame,
     message_frame,
     reset_frame,
     typing_frame,
@@ -45,6 +47,7 @@ from wealist.chat.frames import (
 from wealist.chat.schemas import SendMessage
 from wealist.chat.sequencer import ChatSubscriber
 from wealist.chat.ws.common import (
+    FORBIDDEN_CLOSE_CODE,
     RATE_CLOSE_CODE,
     TOO_MANY_SOCKETS_CLOSE_CODE,
     Connection,
@@ -116,6 +119,22 @@ async def _frames(
     return found
 
 
+class _SeatSubscriber(ChatSubscriber):
+    """A participant's subscriber: the frame saying its user left (or was removed from)
+    the chat is the last one it passes on, then its socket closes with 4403."""
+
+    def __init__(self, me: UUID, chat_id: UUID, *args: Any) -> None:
+        super().__init__(*args)
+        self._left = member_frame(False, chat_id, me)
+
+    @override
+    def offer(self, frame: str) -> bool:
+        accepted = super().offer(frame)
+        if frame == self._left:
+            self.shut(FORBIDDEN_CLOSE_CODE)
+        return accepted
+
+
 class _Session:
     """One admitted chat socket: its subscriber, its frames, its leases."""
 
@@ -129,7 +148,9 @@ class _Session:
         self.after = after
         self.conn = conn
         assert ctx.hub is not None
-        self.sub = ChatSubscriber(ctx.hub.queue_size, self.fill, self.settings.gap_wait_s)
+        self.sub = _SeatSubscriber(
+            me, chat_id, ctx.hub.queue_size, self.fill, self.settings.gap_wait_s
+        )
         self._checks: set[asyncio.Future[None]] = set()
 
     async def fill(self, since: int, upto: int) -> tuple[int, list[tuple[int, str]]]:
