@@ -58,6 +58,9 @@ async def every_service(environment: Environment, logs_dir: Path) -> AsyncIterat
         WEALIST_PROFILE="production",
         WEALIST_OPS_ADMIN_EMAILS=OPS_ADMIN,
         WEALIST_SHUTDOWN_DRAIN_S="2",  # a short stop after the slow clients of T34
+        # socket frame budget: 2 a second (bursts of 4), closed after 5 refusals in a row
+        WEALIST_CHAT_WS_MESSAGES_PER_S="2",
+        WEALIST_CHAT_WS_RATE_STRIKES="5",
     )
     try:
         yield found
