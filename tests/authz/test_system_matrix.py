@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -195,7 +196,9 @@ async def opens(url: str, hello: Callable[[ClientConnection], Awaitable[None]]) 
 async def stack(
     environment: Environment, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:
-    async with running(environment, "all", tmp_path_factory.mktemp("authz-stack")) as proc:
+    # sockets re-check their access every second (chat: each heartbeat; board: TTL / 3)
+    env = {"WEALIST_CHAT_WS_HEARTBEAT_S": "1", "WEALIST_BOARD_ONLINE_TTL_S": "3"}
+    async with running(environment, "all", tmp_path_factory.mktemp("authz-stack"), **env) as proc:
         yield proc.url
 
 
@@ -299,3 +302,54 @@ async def test_a_participant_removed_from_a_chat_hears_nothing_more_of_it(
             assert not any("after the removal" in f for f in admin_saw), admin_saw
             assert admin_ws.close_code == 4403, admin_saw
     assert any('"USER_LEFT"' in f and world.admin.user_id in f for f in admin_saw), admin_saw
+
+
+@pytest.mark.slow
+async def test_a_member_removed_from_the_workspace_loses_its_open_sockets(
+    stack: str, issuer: TokenIssuer
+) -> None:
+    """T26: A's admin follows a project and is in a chat of A; once removed from A, both
+    sockets close with 4403 (at their next access check), the owner's stay open."""
+    async with httpx.AsyncClient(base_url=stack, timeout=30) as http:
+        world = await build_world(http, issuer)
+        values = await scene(http, world)
+        base = stack.replace("http://", "ws://", 1)
+        paths = {"board": "/ws/project/{project}", "chat": "/api/chats/ws/{chat}"}
+        hellos = {"board": hello_board, "chat": hello_chat}
+
+        def url(kind: str, who: Actor) -> str:
+            token = who.headers["Authorization"].removeprefix("Bearer ")
+            return f"{base}{paths[kind].format(**values)}?token={token}"
+
+        async with AsyncExitStack() as stack_of_sockets:
+            opened = {}
+            for kind in paths:
+                for who in (world.owner, world.admin):
+                    ws = await stack_of_sockets.enter_async_context(connect(url(kind, who)))
+                    await hellos[kind](ws)
+                    opened[kind, who.name] = ws
+            listed = await http.get(
+                f"/api/workspaces/{world.a}/members", headers=world.owner.headers
+            )
+            member_id = next(
+                m["workspaceMemberId"] for m in listed.json() if m["userId"] == world.admin.user_id
+            )
+            removed = await http.delete(
+                f"/api/workspaces/{world.a}/members/{member_id}", headers=world.owner.headers
+            )
+            assert removed.status_code == 200, removed.text
+
+            async def closed_with(ws: ClientConnection) -> int | None:
+                try:
+                    async with asyncio.timeout(30):  # heartbeats until it closes
+                        while True:
+                            await ws.recv()
+                except ConnectionClosed:
+                    return ws.close_code
+                except TimeoutError:
+                    return None
+
+            codes = {kind: await closed_with(opened[kind, "admin"]) for kind in paths}
+            assert codes == {"board": 4403, "chat": 4403}
+            await hello_chat(opened["chat", "owner"])  # the control: the owner's still answer
+            assert opened["board", "owner"].close_code is None

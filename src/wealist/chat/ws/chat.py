@@ -4,7 +4,9 @@ On connect the socket joins the chat's topic first, then reads what the client m
 (``after``) from the database and sends it before any live frame; a live frame the replay
 already covered is dropped (:class:`~wealist.chat.sequencer.ChatSubscriber`). A message
 sent here is acked (``MESSAGE_ACK``) only after it committed, and reaches every socket of
-the chat - this one included - once, through the broker.
+the chat - this one included - once, through the broker. Its user's removal from the chat
+ends it at once (4403 after ``USER_LEFT``); access is re-checked at every heartbeat too,
+so a removal from the chat's workspace ends it within one heartbeat.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ from wealist.chat.ws.common import (
 from wealist.contracts import topics
 from wealist.core.context import ServiceContext
 from wealist.core.deps import Ctx
-from wealist.core.errors import AppError, ValidationFailed
+from wealist.core.errors import AppError, Forbidden, NotFound, ValidationFailed
 from wealist.core.realtime.hub import Subscriber
 from wealist.core.realtime.ws import PONG, authenticate_socket, error_frame, run_session
 
@@ -240,6 +242,16 @@ class _Session:
         return heartbeat_frame(self.sub.delivered)
 
     async def _tail_check(self) -> None:
+        # Access first: a user removed from the chat's workspace (or the chat) meanwhile
+        # is sent nothing more.
+        try:
+            async with self.ctx.database.connection() as conn:
+                await access_chat(self.ctx, conn, self.chat_id, self.me)
+        except (NotFound, Forbidden):
+            self.sub.shut(FORBIDDEN_CLOSE_CODE)
+            return
+        except Exception as exc:  # noqa: BLE001  # an outage: keep the socket, check again
+            self.ctx.log.warning("chat.access_check_failed", error=type(exc).__name__)
         # The last message of a burst may have been committed by a process that died
         # before publishing it; nothing later would reveal the gap.
         try:
