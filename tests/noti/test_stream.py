@@ -15,6 +15,8 @@ import httpx
 import pytest
 
 from tests.noti.support import KEY, Person, create, open_stream, person, stored
+from wealist.core.db import Database
+from wealist.noti import store as noti_store
 
 pytestmark = pytest.mark.slow
 
@@ -311,3 +313,42 @@ async def test_the_originals_noti_metrics_are_exported(noti_proc, issuer) -> Non
         await asyncio.sleep(0.1)
     assert _metric(text, "noti_service_sse_connections_closed_total") == 1
     assert _metric(text, "noti_service_notifications_deleted_total") == 1
+
+
+async def test_a_notification_whose_publish_was_lost_still_arrives(
+    service_process, issuer, environment
+) -> None:
+    """A process that committed a notification and died before publishing it: the stream
+    (on another process) gets it from the tail check, without waiting for a later one."""
+    proc = await service_process("noti", env={"WEALIST_NOTI_SSE_TAIL_CHECK_S": "0.5"})
+    me, workspace = person(issuer), uuid.uuid4()
+    db = Database("noti_db", environment.databases["noti"], min_size=1, max_size=1)
+    await db.open(wait=True)
+    try:
+        async with (
+            httpx.AsyncClient(base_url=proc.url, timeout=10) as client,
+            open_stream(client, me.token) as (_, reader),
+        ):
+            assert (await reader.next()).event == "connected"
+            async with db.transaction() as tx:  # committed, never published
+                [row] = await noti_store.insert_notifications(
+                    tx,
+                    {
+                        "ids": [uuid.uuid4()],
+                        "event_ids": [uuid.uuid4()],
+                        "types": ["BOARD_ASSIGNED"],
+                        "actors": [uuid.uuid4()],
+                        "targets": [uuid.UUID(me.user_id)],
+                        "workspaces": [workspace],
+                        "resource_types": ["board"],
+                        "resource_ids": [uuid.uuid4()],
+                        "resource_names": ["lost publish"],
+                        "metadata": [None],
+                        "occurred": [None],
+                    },
+                )
+            event = await reader.next(timeout=10)
+            assert (event.event, event.id) == ("notification", "1")
+            assert json.loads(event.data)["id"] == str(row.id)
+    finally:
+        await db.close()

@@ -145,7 +145,10 @@ class OutboxRelay:
         *,
         batch: int = 100,
         poll_s: float = 2.0,
-        max_backoff_s: float = 300.0,
+        # A consumer back from an outage gets every waiting event within this (T09: none
+        # unpublished 60 s after recovery); a consumer that stays down costs one failed
+        # post per event per 30 s.
+        max_backoff_s: float = 30.0,
         retention_s: float = 86_400.0,
         deliver_timeout_s: float = 10.0,
     ) -> None:

@@ -12,6 +12,7 @@ from wealist.core.jobs import periodic
 from wealist.noti.actions.common import settings_of
 from wealist.noti.actions.digests import do_send_digests
 from wealist.noti.actions.retention import do_purge_all
+from wealist.noti.actions.stream import check_tails
 from wealist.noti.mailer import Mailer, SmtpMailer
 from wealist.noti.metrics import metrics_of
 
@@ -28,6 +29,7 @@ async def noti_runtime(ctx: ServiceContext) -> AsyncIterator[None]:
     jobs = {
         "retention": (settings.retention_interval_s, lambda: do_purge_all(ctx)),
         "digests": (settings.digest_interval_s, lambda: do_send_digests(ctx, mailer)),
+        "tail-check": (settings.sse_tail_check_s, lambda: check_tails(ctx)),
     }
     async with periodic("noti", jobs):
         yield

@@ -69,6 +69,11 @@ class StreamHeadRow(msgspec.Struct, frozen=True):
     purged_seq: int
 
 
+class UserHeadRow(msgspec.Struct, frozen=True):
+    user_id: UUID
+    last_seq: int
+
+
 class ReplayRow(msgspec.Struct, frozen=True, kw_only=True):
     """The stream's head, with one replayed notification (all None when none is due)."""
 

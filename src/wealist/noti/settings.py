@@ -20,6 +20,9 @@ class NotiSettings(CoreSettings, frozen=True, kw_only=True):
     sse_replay_page: int = 200  # rows per replay query
     sse_replay_max: int = 1000  # a client further behind gets ``reset`` and refetches
     sse_close_on_expiry: bool = True  # end a stream when its access token expires
+    # Each process compares its open streams with the database this often (one query):
+    # a notification committed by a process that died before publishing it still arrives.
+    sse_tail_check_s: float = 15.0
 
     # Retention: read notifications (and those never shown in the app) older than this
     # are deleted; consumed event ids are forgotten after ``inbox_retention_days``.

@@ -18,6 +18,7 @@ from wealist.noti.rows import (
     RemovedRow,
     ReplayRow,
     StreamHeadRow,
+    UserHeadRow,
 )
 
 
@@ -104,6 +105,11 @@ async def delete_notification(conn: Conn, notification_id: UUID, user: UUID) -> 
 async def stream_head(conn: Conn, user: UUID) -> StreamHeadRow:
     found = await conn.fetch_one(queries().stream_head, {"user": user}, StreamHeadRow)
     return found or StreamHeadRow(0, 0)
+
+
+async def stream_heads(conn: Conn, users: list[UUID]) -> dict[UUID, int]:
+    rows = await conn.fetch_all(queries().stream_heads, {"users": users}, UserHeadRow)
+    return {row.user_id: row.last_seq for row in rows}
 
 
 async def replay(

@@ -7,8 +7,11 @@ the database everything after the client's ``Last-Event-ID``, remembering the la
 it sent. Live frames at or below it were replayed already and are dropped; a frame that
 skips a seq means one was lost or is still on its way, so the stream replays from the
 database up to the frame (the database has it: publishing follows the commit). When the
-broker reconnects after an outage, the stream replays too. A client too far behind, or
-behind what retention deleted, gets a ``reset`` event and refetches over REST.
+broker reconnects after an outage, the stream replays too; and every
+``sse_tail_check_s`` each process compares its open streams with the database (one query
+for all of them), so a notification whose publish was lost (its process died between
+commit and publish) still arrives. A client too far behind, or behind what retention
+deleted, gets a ``reset`` event and refetches over REST.
 
 State changes (``read``, ``read-all``, ``deleted``) are sent as they come, carrying the
 id of the last notification the stream sent, so a resume point never moves past a
@@ -35,7 +38,7 @@ from wealist.noti.actions.common import replayed_out, settings_of
 from wealist.noti.frames import GAP, parse, with_id
 from wealist.noti.metrics import metrics_of
 
-__all__ = ("StreamRequest", "notification_stream", "parse_resume")
+__all__ = ("StreamRequest", "check_tails", "notification_stream", "parse_resume")
 
 _encode = msgspec.json.Encoder().encode
 CONNECTED = '{"status":"connected"}'
@@ -169,6 +172,8 @@ class _Stream:
         queue = sub.queue
         closed = asyncio.ensure_future(sub.closed.wait())
         getter: asyncio.Future[str] | None = None
+        opened = _open_streams(self.ctx).setdefault(self.request.user, set())
+        opened.add(self)
         try:
             while not sub.closed.is_set() and not self._expired():
                 if not queue.empty():  # no task per frame while frames are waiting
@@ -190,9 +195,34 @@ class _Stream:
                 elif not done and not self._expired():
                     yield PING
         finally:
+            opened.discard(self)
+            if not opened:
+                _open_streams(self.ctx).pop(self.request.user, None)
             closed.cancel()
             if getter is not None:
                 getter.cancel()
+
+
+def _open_streams(ctx: ServiceContext) -> dict[UUID, set[_Stream]]:
+    found: dict[UUID, set[_Stream]] = ctx.state.setdefault("noti.open_streams", {})
+    return found
+
+
+async def check_tails(ctx: ServiceContext) -> int:
+    """Nudge every open stream of this process that is behind the database to catch up
+    (a periodic job); returns how many were behind."""
+    opened = _open_streams(ctx)
+    if not opened:
+        return 0
+    async with ctx.database.connection() as conn:
+        heads = await store.stream_heads(conn, list(opened))
+    behind = 0
+    for user, streams in list(opened.items()):
+        for stream in list(streams):
+            if stream.last < heads.get(user, 0):
+                behind += 1
+                stream.subscriber.offer(GAP)
+    return behind
 
 
 async def notification_stream(ctx: ServiceContext, request: StreamRequest) -> AsyncIterator[bytes]:

@@ -2,6 +2,10 @@
 -- Where a user's stream stands: the last seq handed out and the highest one purged.
 SELECT last_seq, purged_seq FROM notification_streams WHERE user_id = %(user)s
 
+-- name: stream_heads
+-- Where the streams of several users stand (the tail check of a process's open streams).
+SELECT user_id, last_seq FROM notification_streams WHERE user_id = ANY(%(users)s)
+
 -- name: replay
 -- What a stream missed after ``after``, oldest first, with the stream's head read in the
 -- same snapshot: every seq up to the head is committed and visible to this statement,
