@@ -457,7 +457,7 @@ def migrate_job() -> dict[str, Any]:
 def upstreams_conf() -> str:
     lines = ["# Where each service listens: its Service (kube-proxy spreads the connections)."]
     lines += [
-        f"upstream wealist_{s.name} {{ server {s.name}:{s.port}; keepalive 32; }}" for s in SERVICES
+        f"upstream wealist_{s.name} {{ server {s.name}:{s.port}; keepalive 32; keepalive_timeout 8s; }}" for s in SERVICES
     ]
     return "\n".join(lines) + "\n"
 

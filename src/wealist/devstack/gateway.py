@@ -43,7 +43,7 @@ def upstreams_conf(upstreams: Mapping[str, list[str]]) -> str:
     lines = ["# rendered by wealist.devstack.gateway"]
     for name, addresses in sorted(upstreams.items()):
         servers = " ".join(f"server {address};" for address in addresses)
-        lines.append(f"upstream wealist_{name} {{ {servers} keepalive 32; }}")
+        lines.append(f"upstream wealist_{name} {{ {servers} keepalive 32; keepalive_timeout 8s; }}")
     return "\n".join(lines) + "\n"
 
 
