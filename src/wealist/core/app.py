@@ -58,6 +58,7 @@ CORS_HEADERS = [
     "Authorization",
     "X-Request-ID",
     "X-Workspace-Id",
+    "Idempotency-Key",
 ]
 
 
@@ -66,7 +67,7 @@ def exception_handler(render: EnvelopeRenderer) -> Any:
 
     def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         error = to_app_error(exc)
-        if not isinstance(exc, AppError):
+        if not isinstance(exc, AppError) and error.status >= 500:
             log.error(
                 "http.unhandled_error", exc_info=exc, route=request.scope.get("path_template")
             )
@@ -202,7 +203,8 @@ def _cors(settings: CoreSettings) -> CORSConfig:
         allow_credentials=True,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=CORS_HEADERS,
-        expose_headers=["X-Request-ID", "X-Next-Cursor"],  # X-Next-Cursor: keyset pages
+        # X-Next-Cursor: keyset pages; Idempotent-Replayed: a retry got the first answer
+        expose_headers=["X-Request-ID", "X-Next-Cursor", "Idempotent-Replayed"],
         max_age=86400,
     )
 
