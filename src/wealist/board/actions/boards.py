@@ -111,17 +111,21 @@ async def _place(  # where a card goes is described by this many things
     after: UUID | None = None,
 ) -> str:
     """A free rank for ``board_id``: right after ``after``, right before ``before``, or at
-    the end of its group; the project is renumbered first when keys got too long."""
+    the end of its group; the project is renumbered first when keys got too long.
+
+    With both neighbours the card goes right after ``after`` in the project's order: the
+    two are neighbours in a column, and cards of other columns may sit between them (the
+    midpoint of their keys could be one of those cards' keys)."""
     if board_id in (before, after):
         raise ValidationFailed("a board cannot be placed next to itself")
     ranks = store.boards
     if after is not None:
         low: str | None = await _neighbour_rank(tx, project_id, after, "afterBoardId")
-        high = (
-            await _neighbour_rank(tx, project_id, before, "beforeBoardId")
-            if before is not None
-            else await ranks.rank_after(tx, project_id, low, board_id)  # type: ignore[arg-type]
-        )
+        if before is not None:
+            limit = await _neighbour_rank(tx, project_id, before, "beforeBoardId")
+            if low is not None and low >= limit:
+                raise ValidationFailed("afterBoardId must come before beforeBoardId")
+        high = await ranks.rank_after(tx, project_id, low, board_id)  # type: ignore[arg-type]
     elif before is not None:
         high = await _neighbour_rank(tx, project_id, before, "beforeBoardId")
         low = await ranks.rank_before(tx, project_id, high, board_id)
