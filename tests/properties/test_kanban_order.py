@@ -2,15 +2,15 @@
 concurrent form is tests/board/test_concurrent_moves.py).
 
 A Hypothesis state machine creates, moves (to the end of a column, right before or right
-after any card, between two neighbours, across columns), renames and deletes cards through
-the real board API (the app in-process on the real database), with ``If-Match`` versions,
-current or stale, and requests that must be refused. The model is the project's order as
-a list: a card moved "after A" sits right after A, one moved to a column's end sits right
-after that column's last card (at the very end when the column is empty); a column is the
-list filtered by stage. After every step the API's board list must show each column in the
-model's order, every card exactly once, every version as the model counts it (+1 per
-applied write, unchanged by a refused one), and rank keys that sort strictly and stay
-within ``MAX_LENGTH``.
+after any card, between two neighbours of the project or of a column, across columns),
+renames and deletes cards through the real board API (the app in-process on the real
+database), with ``If-Match`` versions, current or stale, and requests that must be
+refused. The model is the project's order as a list: a card moved "after A" sits right
+after A, one moved to a column's end sits right after that column's last card (at the
+very end when the column is empty); a column is the list filtered by stage. After every
+step the API's board list must show each column in the model's order, every card exactly
+once, every version as the model counts it (+1 per applied write, unchanged by a refused
+one), and rank keys that sort strictly and stay within ``MAX_LENGTH``.
 """
 
 from __future__ import annotations
@@ -172,6 +172,40 @@ class Kanban(RuleBasedStateMachine):
     @rule(data=st.data())
     def move_between(self, data: st.DataObject) -> None:
         self.move(data, "between")
+
+    def gap_columns(self) -> list[str]:
+        """Columns with two neighbours for a card to drop between (the card itself may be
+        one of the column's cards only when three are there)."""
+        columns = self.columns()
+        return [
+            s for s in self.stages if len(columns[s]) >= 3 or len(columns[s]) == 2 < len(self.order)
+        ]
+
+    @precondition(lambda self: self.gap_columns())
+    @rule(data=st.data())
+    def move_into_a_column_gap(self, data: st.DataObject) -> None:
+        """A drop between two neighbours of a column, which other columns' cards may
+        separate in the project's order: in the column it lands between them; among
+        those other cards, its new rank says where (the API does not specify it)."""
+        columns = self.columns()
+        stage = data.draw(st.sampled_from(self.gap_columns()), label="stage")
+        movable = [c for c in self.order if self.stage[c] != stage or len(columns[stage]) >= 3]
+        card = data.draw(st.sampled_from(movable), label="card")
+        column = [c for c in columns[stage] if c != card]
+        n = data.draw(st.integers(0, len(column) - 2), label="after the n-th card of the column")
+        low, high = column[n], column[n + 1]
+        where = {"afterBoardId": low, "beforeBoardId": high}
+        current = self.version[card]
+        moved = unwrap(self.move_request(card, stage, where, current))
+        assert moved["version"] == current + 1, moved
+        rank = {b["boardId"]: b["rank"] for b in self.listed()}  # a renumbering keeps order
+        assert rank[low] < rank[card] < rank[high], (moved, rank)
+        others = [c for c in self.order if c != card]
+        index = others.index(low) + 1
+        while others[index] != high and rank[others[index]] < rank[card]:
+            index += 1
+        self.place(card, stage, index)
+        self.version[card] = current + 1
 
     @precondition(lambda self: len(self.order) >= 2)
     @rule(data=st.data())
