@@ -6,7 +6,7 @@ A route without a row fails ``test_every_route_has_a_row``. The socket's matrix 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -14,9 +14,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from tests.authz.support import in_process, running
 from tests.board.support import build_scene, new_member, unwrap, upload
 from tests.plugins.authz import Case, Setup, at, check_case, check_routes_covered
-from tests.plugins.harness import TokenIssuer
+from tests.plugins.harness import Environment, TokenIssuer
 from tests.user.support import World, build_world
 
 Client = AsyncTestClient[Litestar]
@@ -306,12 +307,26 @@ CASES = [
 ]
 
 
-@pytest.fixture
+# One user process and one board app for every row of the module (each row builds worlds
+# of its own), not one per row.
+@pytest.fixture(scope="module")
+async def users(
+    environment: Environment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[httpx.AsyncClient]:
+    log_dir = tmp_path_factory.mktemp("board-matrix")
+    async with (
+        running(environment, "user", log_dir) as proc,
+        httpx.AsyncClient(base_url=proc.url, timeout=10) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(scope="module")
 async def matrix_board(
-    app_client: Callable[..., Any], users: httpx.AsyncClient, s3_server: Any
+    environment: Environment, users: httpx.AsyncClient, s3_server: Any
 ) -> AsyncIterator[Client]:
-    async with app_client(
-        "board", user_service_url=str(users.base_url), **s3_server.settings()
+    async with in_process(
+        environment, "board", user_service_url=str(users.base_url), **s3_server.settings()
     ) as opened:
         yield opened
 
