@@ -5,17 +5,20 @@ without a row fails ``test_every_route_has_a_row``."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from tests.authz.support import in_process, running
 from tests.chat.support import token_of
 from tests.plugins.authz import Case, Setup, at, check_case, check_routes_covered
-from tests.plugins.harness import TokenIssuer
+from tests.plugins.harness import Environment, TokenIssuer
 from tests.user.support import ANONYMOUS, World, build_world
 
 Client = AsyncTestClient[Litestar]
@@ -194,6 +197,26 @@ CASES = [
         ),
     ),
 ]
+
+
+# One user process and one chat app for every row of the module (each row builds worlds
+# of its own), not one per row.
+@pytest.fixture(scope="module")
+async def users(
+    environment: Environment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[httpx.AsyncClient]:
+    log_dir = tmp_path_factory.mktemp("chat-matrix")
+    async with (
+        running(environment, "user", log_dir) as proc,
+        httpx.AsyncClient(base_url=proc.url, timeout=10) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(scope="module")
+async def chat(environment: Environment, users: httpx.AsyncClient) -> AsyncIterator[Client]:
+    async with in_process(environment, "chat", user_service_url=str(users.base_url)) as opened:
+        yield opened
 
 
 async def test_every_route_has_a_row(chat: Client) -> None:

@@ -5,7 +5,7 @@ a row fails ``test_every_route_has_a_row``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -13,9 +13,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from tests.authz.support import in_process, running
 from tests.plugins.authz import Case, Setup, at, check_case, check_routes_covered
-from tests.plugins.harness import TokenIssuer
-from tests.plugins.livekit_server import FakeLiveKit, livekit_settings
+from tests.plugins.harness import Environment, TokenIssuer
+from tests.plugins.livekit_server import FakeLiveKit, livekit_settings, start
 from tests.user.support import World, build_world
 
 Client = AsyncTestClient[Litestar]
@@ -26,17 +27,42 @@ MANAGE = (200, 200, 403, 403, 403, 401)
 NOBODY = (401, 401, 401, 401, 401, 401)
 
 
-@pytest.fixture
+# One user process, one fake LiveKit and one video app for every row of the module (each
+# row builds worlds of its own), not one per row.
+@pytest.fixture(scope="module")
+async def users(
+    environment: Environment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[httpx.AsyncClient]:
+    log_dir = tmp_path_factory.mktemp("video-matrix")
+    async with (
+        running(environment, "user", log_dir) as proc,
+        httpx.AsyncClient(base_url=proc.url, timeout=10) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(scope="module")
+def module_livekit() -> Iterator[FakeLiveKit]:
+    fake = FakeLiveKit()
+    server = start(fake)
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
 async def video_turn(
-    app_client: Callable[..., Any], users: httpx.AsyncClient, livekit_server: FakeLiveKit
+    environment: Environment, users: httpx.AsyncClient, module_livekit: FakeLiveKit
 ) -> AsyncIterator[Client]:
     settings = livekit_settings(
-        livekit_server,
+        module_livekit,
         user_service_url=str(users.base_url),
         turn_secret="matrix-turn-secret-0123456789abcdef",
         turn_urls=["turn:turn.example:3478"],
     )
-    async with app_client("video", **settings) as opened:
+    async with in_process(environment, "video", **settings) as opened:
         yield opened
 
 
