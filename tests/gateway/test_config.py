@@ -55,7 +55,10 @@ def test_edge_limits_match_the_scenarios() -> None:
 
 def test_upstreams_are_rendered_per_replica() -> None:
     text = upstreams_conf({"chat": ["127.0.0.1:1", "127.0.0.1:2"]})
-    assert "upstream wealist_chat { server 127.0.0.1:1; server 127.0.0.1:2; keepalive 32; keepalive_timeout 8s; }" in text
+    assert (
+        "upstream wealist_chat { server 127.0.0.1:1; server 127.0.0.1:2;"
+        " keepalive 32; keepalive_timeout 8s; }"
+    ) in text
 
 
 async def test_with_its_services_down_the_gateway_still_answers(
