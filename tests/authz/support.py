@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -23,6 +25,8 @@ from tests.plugins.harness import (
 from wealist.core.app import build_app
 from wealist.devstack.servers import free_port
 from wealist.services import spec
+
+Users = AsyncIterator[httpx.AsyncClient]  # the type of a matrix module's ``users`` fixture
 
 
 @asynccontextmanager
@@ -59,4 +63,18 @@ async def in_process(
     """The service's app in-process, as ``app_client`` builds it."""
     app = build_app(spec(name), environment.settings(name, **overrides), configure_logs=False)
     async with serve_in_process(app) as client:
+        yield client
+
+
+@asynccontextmanager
+async def user_service(
+    environment: Environment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of one real ``wealist serve user``: a matrix module's ``users`` fixture
+    keeps it for every row (each row builds worlds of its own)."""
+    log_dir = tmp_path_factory.mktemp("matrix-users")
+    async with (
+        running(environment, "user", log_dir) as proc,
+        httpx.AsyncClient(base_url=proc.url, timeout=10) as client,
+    ):
         yield client

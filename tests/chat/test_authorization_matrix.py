@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from tests.authz.support import in_process, running
+from tests.authz.support import Users, in_process, user_service
 from tests.chat.support import token_of
 from tests.plugins.authz import Case, Setup, at, check_case, check_routes_covered
 from tests.plugins.harness import Environment, TokenIssuer
@@ -199,17 +199,9 @@ CASES = [
 ]
 
 
-# One user process and one chat app for every row of the module (each row builds worlds
-# of its own), not one per row.
 @pytest.fixture(scope="module")
-async def users(
-    environment: Environment, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[httpx.AsyncClient]:
-    log_dir = tmp_path_factory.mktemp("chat-matrix")
-    async with (
-        running(environment, "user", log_dir) as proc,
-        httpx.AsyncClient(base_url=proc.url, timeout=10) as client,
-    ):
+async def users(environment: Environment, tmp_path_factory: pytest.TempPathFactory) -> Users:
+    async with user_service(environment, tmp_path_factory) as client:
         yield client
 
 

@@ -28,7 +28,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.authz.support import in_process, running
+from tests.authz.support import Users, in_process, running, user_service
 from tests.noti.support import KEY, SseReader, create, envelope, event_body
 from tests.plugins.authz import Case, Setup, at, check_case, check_routes_covered
 from tests.plugins.harness import Environment, TokenIssuer
@@ -55,14 +55,8 @@ async def new_world(users: httpx.AsyncClient, issuer: TokenIssuer) -> NotiWorld:
 
 
 @pytest.fixture(scope="module")
-async def users(
-    environment: Environment, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[httpx.AsyncClient]:
-    log_dir = tmp_path_factory.mktemp("noti-matrix")
-    async with (
-        running(environment, "user", log_dir) as proc,
-        httpx.AsyncClient(base_url=proc.url, timeout=10) as client,
-    ):
+async def users(environment: Environment, tmp_path_factory: pytest.TempPathFactory) -> Users:
+    async with user_service(environment, tmp_path_factory) as client:
         yield client
 
 

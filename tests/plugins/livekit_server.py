@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -225,9 +226,9 @@ def start(fake: FakeLiveKit) -> ThreadingHTTPServer:
     return server
 
 
-@pytest.fixture
-def livekit_server() -> Iterator[FakeLiveKit]:
-    """A fresh fake LiveKit server for one test."""
+@contextmanager
+def serving() -> Iterator[FakeLiveKit]:
+    """A fake LiveKit server for the duration of the block."""
     fake = FakeLiveKit()
     server = start(fake)
     try:
@@ -235,6 +236,13 @@ def livekit_server() -> Iterator[FakeLiveKit]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def livekit_server() -> Iterator[FakeLiveKit]:
+    """A fresh fake LiveKit server for one test."""
+    with serving() as fake:
+        yield fake
 
 
 def livekit_settings(fake: FakeLiveKit, **overrides: Any) -> dict[str, Any]:

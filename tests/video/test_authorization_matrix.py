@@ -13,10 +13,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.authz.support import in_process, running
+from tests.authz.support import Users, in_process, user_service
 from tests.plugins.authz import Case, Setup, at, check_case, check_routes_covered
 from tests.plugins.harness import Environment, TokenIssuer
-from tests.plugins.livekit_server import FakeLiveKit, livekit_settings, start
+from tests.plugins.livekit_server import FakeLiveKit, livekit_settings, serving
 from tests.user.support import World, build_world
 
 Client = AsyncTestClient[Litestar]
@@ -27,29 +27,16 @@ MANAGE = (200, 200, 403, 403, 403, 401)
 NOBODY = (401, 401, 401, 401, 401, 401)
 
 
-# One user process, one fake LiveKit and one video app for every row of the module (each
-# row builds worlds of its own), not one per row.
 @pytest.fixture(scope="module")
-async def users(
-    environment: Environment, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[httpx.AsyncClient]:
-    log_dir = tmp_path_factory.mktemp("video-matrix")
-    async with (
-        running(environment, "user", log_dir) as proc,
-        httpx.AsyncClient(base_url=proc.url, timeout=10) as client,
-    ):
+async def users(environment: Environment, tmp_path_factory: pytest.TempPathFactory) -> Users:
+    async with user_service(environment, tmp_path_factory) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
 def module_livekit() -> Iterator[FakeLiveKit]:
-    fake = FakeLiveKit()
-    server = start(fake)
-    try:
+    with serving() as fake:
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from wealist.board.actions.common import access_project, settings_of
 from wealist.contracts import topics
 from wealist.core.context import ServiceContext
 from wealist.core.db import Tx
+from wealist.core.realtime.leases import Op, SocketLeases
 from wealist.core.realtime.sequence import reset_frame
 
 __all__ = (
@@ -172,36 +173,14 @@ async def mark_offline(ctx: ServiceContext, project_id: UUID, connection: str) -
         ctx.log.warning("board.online_write_failed", error=type(exc).__name__)
 
 
-# KEYS: the user's sockets (zset: connection -> lease end, ms). ARGV: op, connection,
-# now ms, lease ms, most. Leases run out when an instance dies without closing its own.
-_SOCKETS = """
-local now, lease = tonumber(ARGV[3]), tonumber(ARGV[4])
-if ARGV[1] == 'open' then
-    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-    if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[5]) then return 0 end
-    redis.call('ZADD', KEYS[1], now + lease, ARGV[2])
-elseif ARGV[1] == 'renew' then
-    if redis.call('ZSCORE', KEYS[1], ARGV[2]) then
-        redis.call('ZADD', KEYS[1], now + lease, ARGV[2])
-    end
-else
-    redis.call('ZREM', KEYS[1], ARGV[2])
-end
-redis.call('PEXPIRE', KEYS[1], math.floor(lease * 2))
-return 1
-"""
-
-
 async def count_socket(
-    ctx: ServiceContext, me: UUID, connection: str, op: str, most: int = 0
+    ctx: ServiceContext, me: UUID, connection: str, op: Op, most: int = 0
 ) -> bool:
     """Count one socket of ``me`` (``open``, ``renew``, ``close``); False when opening it
     would exceed ``most``. With Redis away the socket is admitted, uncounted."""
-    lease_ms = int(settings_of(ctx).online_ttl_s * 1000)
-    args: list[str | int] = [op, connection, int(time.time() * 1000), lease_ms, most]
+    leases = SocketLeases(ctx.redis, "board:sockets", settings_of(ctx).online_ttl_s)
     try:
-        counted = ctx.redis.register_script(_SOCKETS)
-        return bool(await counted(keys=[f"board:sockets:{me}"], args=args))
+        return await leases.count(str(me), connection, op, most)
     except RedisError as exc:
         ctx.log.warning("board.socket_count_failed", error=type(exc).__name__)
         return True

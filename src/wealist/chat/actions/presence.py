@@ -27,6 +27,7 @@ from wealist.chat.schemas import PresenceOut, Status
 from wealist.contracts import topics
 from wealist.core.context import ServiceContext
 from wealist.core.errors import NotFound
+from wealist.core.realtime.leases import SocketLeases
 
 __all__ = (
     "Presence",
@@ -89,24 +90,6 @@ end
 return {status, changed, seen}
 """
 
-# KEYS: the user's sockets zset. ARGV: op, conn id, now ms, lease ms, max sockets.
-_SOCKETS = """
-local now, lease = tonumber(ARGV[3]), tonumber(ARGV[4])
-if ARGV[1] == 'open' then
-    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-    if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[5]) then return 0 end
-    redis.call('ZADD', KEYS[1], now + lease, ARGV[2])
-elseif ARGV[1] == 'renew' then
-    if redis.call('ZSCORE', KEYS[1], ARGV[2]) then
-        redis.call('ZADD', KEYS[1], now + lease, ARGV[2])
-    end
-else
-    redis.call('ZREM', KEYS[1], ARGV[2])
-end
-redis.call('PEXPIRE', KEYS[1], math.floor(lease * 2))
-return 1
-"""
-
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
@@ -136,7 +119,7 @@ class Presence:
         self.lease_ms = int(lease_s * 1000)
         self.away_ms = int(away_s * 1000)
         self._touch = redis.register_script(_TOUCH)
-        self._sockets = redis.register_script(_SOCKETS)
+        self._sockets = SocketLeases(redis, "chat:sockets", lease_s)
 
     async def touch(self, workspace: str, user: str, conn: str, op: Op) -> tuple[PresenceOut, bool]:
         """Apply ``op`` to one connection's lease; the user's status and whether it changed."""
@@ -165,9 +148,7 @@ class Presence:
         self, user: str, conn: str, op: Literal["open", "renew", "close"], most: int
     ) -> bool:
         """Count one socket of ``user``; False when opening it would exceed ``most``."""
-        keys = [f"chat:sockets:{user}"]
-        ok = await self._sockets(keys=keys, args=[op, conn, _now_ms(), self.lease_ms, most])
-        return bool(ok)
+        return await self._sockets.count(user, conn, op, most)
 
     async def statuses(self, workspace: str, users: list[str]) -> list[Status]:
         if not users:
