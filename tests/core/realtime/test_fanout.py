@@ -65,8 +65,14 @@ async def test_a_slow_websocket_consumer_does_not_delay_others(
                 asyncio.create_task(collect(healthy, count, healthy_got)),
                 asyncio.create_task(collect(sender, count, sender_got)),
             ]
-            # One socket's frames are handled in order, so the room sees this order.
+            # One socket's frames are handled in order, so the room sees this order. The
+            # sender keeps at most WINDOW frames ahead of the slower healthy reader: the
+            # healthy queues (8 frames) never fill on a busy machine, while the stalled
+            # one, which reads nothing, must overflow whatever the pace.
+            window = 4
             for i in range(count):
+                while i - min(len(healthy_got), len(sender_got)) > window:
+                    await asyncio.sleep(0.001)
                 await sender.send({"type": "say", "text": f"{i}:{padding}"})
             await asyncio.wait_for(asyncio.gather(*readers), 120)
 
