@@ -220,3 +220,15 @@ def report(request: pytest.FixtureRequest) -> Callable[..., None]:
 def revocations_loaded(redis_url: str) -> None:
     """What auth does at start (tests that run no auth process on their own Redis)."""
     mark_revocations_loaded(redis_url)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Chaos scenarios kill processes and reset links mid-flight: a transport of the test's
+    own clients or fault proxy that the garbage collector finalizes is not a failure of
+    the scenario (its pass criteria are the ids and sequence numbers it checks)."""
+    for item in items:
+        if "tests/chaos/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.filterwarnings("ignore::ResourceWarning"))
+            item.add_marker(
+                pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+            )

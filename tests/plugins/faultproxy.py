@@ -196,6 +196,9 @@ class FaultProxy:
             self.stats.refused += 1
             writer.transport.abort()
             return
+        except asyncio.CancelledError:  # close() while connecting: leave no socket open
+            writer.transport.abort()
+            raise
         link = _Link(writer, up_writer)
         self.stats.live.add(link)
         link.tasks = [
