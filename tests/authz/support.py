@@ -3,8 +3,6 @@ the same processes and app, so one start serves every row (per xdist worker)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,15 +13,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.plugins.harness import (
-    ROOT,
-    Environment,
-    ServiceProcess,
-    serve_in_process,
-    wait_until_live,
-)
+from tests.plugins.harness import Environment, ServiceProcess, serve_in_process, start_service
 from wealist.core.app import build_app
-from wealist.devstack.servers import free_port
 from wealist.services import spec
 
 Users = AsyncIterator[httpx.AsyncClient]  # the type of a matrix module's ``users`` fixture
@@ -34,23 +25,8 @@ async def running(
     environment: Environment, name: str, log_dir: Path, **env: str
 ) -> AsyncIterator[ServiceProcess]:
     """``wealist serve <name>`` in a real process, stopped on exit."""
-    port = free_port()
-    log_path = log_dir / f"{name}-{port}.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "wealist", "serve", name, "--port", str(port)],
-            env=environment.env(name, **env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            start_new_session=True,
-        )
-    found = ServiceProcess(name, port, proc, log_path)
+    found = await start_service(environment, name, log_dir, **env)
     try:
-        try:
-            await wait_until_live(found.url, proc)
-        except (RuntimeError, TimeoutError) as exc:
-            raise RuntimeError(f"{exc}\n--- {name} log ---\n{found.logs()}") from exc
         yield found
     finally:
         found.stop()

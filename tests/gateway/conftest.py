@@ -4,8 +4,6 @@ ops) behind a real nginx running ``deploy/nginx``, shared by the module's tests.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.plugins.harness import ROOT, Environment, ServiceProcess, wait_until_live
+from tests.plugins.harness import Environment, ServiceProcess, start_service
 from wealist.contracts.addresses import DEFAULT_PORTS
 from wealist.devstack.gateway import Gateway, find_nginx
 from wealist.devstack.servers import free_port
@@ -36,28 +34,6 @@ class Stack:
         return self.gateway.url.replace("http://", "ws://", 1)
 
 
-async def _serve(environment: Environment, name: str, logs: Path) -> ServiceProcess:
-    port = free_port()
-    extra = {"WEALIST_STORAGE_MAX_BODY_BYTES": str(STORAGE_BODY_MAX)}
-    log_path = logs / f"{name}.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "wealist", "serve", name, "--port", str(port)],
-            env=environment.env(name, **extra),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            start_new_session=True,
-        )
-    found = ServiceProcess(name, port, proc, log_path)
-    try:
-        await wait_until_live(found.url, proc)
-    except (RuntimeError, TimeoutError) as exc:
-        found.stop()
-        raise RuntimeError(f"{exc}\n--- {name} ---\n{found.logs()}") from exc
-    return found
-
-
 @pytest.fixture(scope="module")
 async def stack(environment: Environment) -> AsyncIterator[Stack]:
     if find_nginx() is None:
@@ -69,7 +45,9 @@ async def stack(environment: Environment) -> AsyncIterator[Stack]:
     gateway: Gateway | None = None
     try:
         for name in SERVICES:
-            processes[name] = await _serve(environment, name, logs)
+            processes[name] = await start_service(
+                environment, name, logs, WEALIST_STORAGE_MAX_BODY_BYTES=str(STORAGE_BODY_MAX)
+            )
         closed = f"127.0.0.1:{free_port()}"
         upstreams = {
             name: [f"127.0.0.1:{processes[name].port}"] if name in processes else [closed]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,30 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.limits.support import OPS_ADMIN
-from tests.plugins.harness import ROOT, Environment, ServiceProcess, wait_until_live
-from wealist.devstack.servers import free_port
-
-
-async def serve(environment: Environment, name: str, logs: Path, **env: str) -> ServiceProcess:
-    """``wealist serve <name>`` (``all``: every service on one port) as a real process."""
-    port = free_port()
-    log_path = logs / f"{name}-{port}.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "wealist", "serve", name, "--port", str(port)],
-            env=environment.env(name if name != "all" else "user", **env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            start_new_session=True,
-        )
-    found = ServiceProcess(name, port, proc, log_path)
-    try:
-        await wait_until_live(found.url, proc)
-    except (RuntimeError, TimeoutError) as exc:
-        found.stop()
-        raise RuntimeError(f"{exc}\n--- {name} ---\n{found.logs()}") from exc
-    return found
+from tests.plugins.harness import Environment, ServiceProcess, start_service
 
 
 @pytest.fixture(scope="package")
@@ -51,7 +26,7 @@ async def logs_dir() -> AsyncIterator[Path]:
 async def every_service(environment: Environment, logs_dir: Path) -> AsyncIterator[ServiceProcess]:
     """Every service in one production-profile process, each behind its own router with
     its own envelope and the kernel's default body limit (1 MiB)."""
-    found = await serve(
+    found = await start_service(
         environment,
         "all",
         logs_dir,

@@ -542,3 +542,28 @@ async def service_process(
     for found in started:
         found.stop()
     assert not any(port_open(f.port) for f in started if f.proc.poll() is None)
+
+
+async def start_service(
+    environment: Environment, name: str, log_dir: Path, **env: str
+) -> ServiceProcess:
+    """``wealist serve <name>`` (``all``: every service on one port) as a real process on
+    a free port, live when this returns; the caller stops it."""
+    port = free_port()
+    log_path = log_dir / f"{name}-{port}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wealist", "serve", name, "--port", str(port)],
+            env=environment.env(name if name != "all" else "user", **env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+    found = ServiceProcess(name, port, proc, log_path)
+    try:
+        await wait_until_live(found.url, proc)
+    except (RuntimeError, TimeoutError) as exc:
+        found.stop()
+        raise RuntimeError(f"{exc}\n--- {name} ---\n{found.logs()}") from exc
+    return found
