@@ -23,6 +23,7 @@ USER_CALLS = 40
 OPS_CALLS = 30
 FAILED_CALLS = 6  # /monitoring/logs without Loki: 503 LOKI_NOT_CONFIGURED
 LOGS_ROUTE = f"{BASE}/monitoring/logs"
+USER_ME_SERIES = 'sum(user_service_http_requests_total{service="user",endpoint="/api/users/me"})'
 
 
 async def scraped(prom: PrometheusServer, promql: str, at_least: float) -> None:
@@ -60,8 +61,9 @@ async def test_monitoring_numbers_come_from_prometheus(
     client = httpx.AsyncClient(base_url=ops.url, timeout=30)
     async with user_client, client:
         me = await sign_up(user_client, issuer, "watched")
-        # Two halves with a scrape in between: a series first scraped after all of its
-        # traffic would show no increase, hence no rate.
+        # Two halves with a scrape of each service in between: a series first scraped
+        # after all of its traffic would show no increase, hence no rate (and its service
+        # would not count as active).
         for half in (1, 2):
             for _ in range(USER_CALLS // 2):
                 answer = await user_client.get("/api/users/me", headers=me.headers)
@@ -76,7 +78,7 @@ async def test_monitoring_numbers_come_from_prometheus(
                 'sum(ops_service_http_requests_total{service="ops",status="503"})',
                 half * FAILED_CALLS // 2,
             )
-        await scraped(prom, 'sum(user_service_http_requests_total{service="user"})', USER_CALLS)
+            await scraped(prom, USER_ME_SERIES, half * USER_CALLS // 2)
         await scraped(prom, "sum(service:http_errors5xx:rate5m)", 1e-9)  # the recording rules
 
         async def get(path: str) -> Any:
