@@ -462,7 +462,7 @@ def _raw_marker(frame: Any) -> str | None:
 
 
 def _chat_marker(frame: Any) -> str | None:
-    if isinstance(frame, str) and frame.startswith('{"type":"MESSAGE_RECEIVED"'):
+    if isinstance(frame, str) and ',"type":"MESSAGE_RECEIVED",' in frame[:64]:
         value = json.loads(frame)["message"].get("clientMessageId")
         return str(value) if value else None
     return None

@@ -22,7 +22,8 @@ from loadtests.users.common import SEATS, SEED, URLS, DeliveryError, Sent, Sessi
 from loadtests.users.common import report as _report
 
 MESSAGES = Sent()
-MESSAGE_PREFIX = '{"type":"MESSAGE_RECEIVED"'
+# A message frame is an event of the chat: '{"rev":<n>,"type":"MESSAGE_RECEIVED",...'
+MESSAGE_MARK = ',"type":"MESSAGE_RECEIVED",'
 ACK_PREFIX = '{"type":"MESSAGE_ACK"'
 ACK_WITHIN_S = 10.0
 WS_BASE = URLS["chat"].replace("http://", "ws://", 1)
@@ -89,7 +90,7 @@ class ChatUser(FastHttpUser):
                 self._on_frame(frame, time.perf_counter())
 
     def _on_frame(self, frame: str, now: float) -> None:
-        if frame.startswith(MESSAGE_PREFIX):
+        if MESSAGE_MARK in frame[:64]:
             data = json.loads(frame)
             self._check_order(int(data["seq"]))
             message = data["message"]

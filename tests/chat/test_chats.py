@@ -39,12 +39,13 @@ async def test_create_group_returns_the_raw_chat(chat: Client, world: World) -> 
         "deletedAt",
         "participants",
         "lastSeq",
+        "lastRev",
     }
     assert body["workspaceId"] == world.a
     assert body["chatType"] == "GROUP"
     assert body["chatName"] == "Planning"
     assert body["createdBy"] == world.owner.user_id
-    assert body["lastSeq"] == 0
+    assert body["lastSeq"] == body["lastRev"] == 0
     assert sorted(p["userId"] for p in body["participants"]) == sorted(
         [world.owner.user_id, world.member.user_id]
     )

@@ -43,7 +43,7 @@ async def test_history_and_send_are_bounded(chat: Client, world: World) -> None:
     path = f"/api/chats/messages/{room['chatId']}"
     assert await round_trips(chat, "GET", path, world.member.headers) == 2
     assert await round_trips(chat, "GET", f"{path}?after=10", world.member.headers) == 2
-    # seat, client-id lookup, insert, outbox (the member is offline)
+    # seat, client-id lookup, insert, its event, outbox (the member is offline)
     body = {"content": "budget", "clientMessageId": "b-1"}
-    assert await round_trips(chat, "POST", path, world.owner.headers, json=body) == 4
+    assert await round_trips(chat, "POST", path, world.owner.headers, json=body) == 5
     assert await round_trips(chat, "POST", path, world.owner.headers, json=body) == 2  # a retry

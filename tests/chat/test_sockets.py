@@ -105,7 +105,8 @@ async def test_replay_too_far_back_says_reset(chat_process: Any, world: World) -
         path = f"/api/chats/ws/{room['chatId']}"
         async with open_socket(proc.ws_url, path, world.member, "&after=0") as sock:
             reset = await sock.recv()
-            assert reset == {"type": "RESET", "reason": "too_far_behind", "lastSeq": 5}
+            five = {"lastSeq": 5, "lastRev": 5}  # five messages, one event each
+            assert reset == {"type": "RESET", "reason": "too_far_behind", **five}
             await send(http, world.owner, room["chatId"], "live")
             assert (await sock.recv_type("MESSAGE_RECEIVED"))["seq"] == 6
 
@@ -142,6 +143,7 @@ async def test_typing_reads_edits_deletes_reactions_and_members(
             await member.send({"type": "READ_MESSAGE", "messageId": message["messageId"]})
             read = await owner.recv_type("MESSAGE_READ")
             assert read == {
+                "rev": 2,  # the chat's events: the message was 1
                 "type": "MESSAGE_READ",
                 "chatId": chat_id,
                 "userId": world.member.user_id,
@@ -175,6 +177,7 @@ async def test_typing_reads_edits_deletes_reactions_and_members(
             await http.delete(f"/api/chats/messages/{mid}", headers=world.owner.headers)
             deleted = await member.recv_type("MESSAGE_DELETED")
             assert deleted == {
+                "rev": 6,  # after the edit and two reaction changes
                 "type": "MESSAGE_DELETED",
                 "chatId": chat_id,
                 "messageId": mid,
@@ -187,6 +190,7 @@ async def test_typing_reads_edits_deletes_reactions_and_members(
             )
             joined = await member.recv_type("USER_JOINED")
             assert joined == {
+                "rev": 7,
                 "type": "USER_JOINED",
                 "chatId": chat_id,
                 "userId": world.admin.user_id,
@@ -196,7 +200,7 @@ async def test_typing_reads_edits_deletes_reactions_and_members(
                 headers=world.admin.headers,
             )
             left = await member.recv_type("USER_LEFT")
-            assert left["userId"] == world.admin.user_id
+            assert (left["rev"], left["userId"]) == (8, world.admin.user_id)
 
 
 async def test_sockets_refuse_strangers(chat_process: Any, world: World) -> None:

@@ -10,13 +10,12 @@ every step, once a barrier frame went through the chat's channel after the step'
 each connected follower's state must equal a fresh snapshot: the same live messages (text,
 ``updatedAt``, reactions) and the same read cursors.
 
-The other machines also disconnect followers and reconnect them with
-``?after=<the last seq they saw>``, keeping their state, as a client resuming does. With
-only new messages while someone is away, the property holds. With anything else as well,
-it does not: edits, deletes, reactions and reads are not sequenced, a resume replays only
-the messages after ``seq``, so what changed meanwhile in older messages (or in read
-cursors) never reaches the client. That known gap runs as a strict xfail (see its reason)
-until those events are sequenced too.
+Every frame that changes what a client shows carries the chat's gapless ``rev``: a
+follower that started from a snapshot's ``lastRev`` must see each rev once, in order, none
+missing. The other machines also disconnect followers and reconnect them, keeping their
+state, as a client resuming does: with ``?rev=<the last rev they applied>`` (exactly what
+they missed), or, as clients that only know message seqs, with ``?after=<the last seq they
+saw>`` (the events since that message again: applying one twice changes nothing).
 """
 
 from __future__ import annotations
@@ -70,6 +69,7 @@ class State:
         self.messages = {m["messageId"]: shown(m) for m in messages}
         self.reads = {p["userId"]: p["lastReadSeq"] for p in chat["participants"] if p["isActive"]}
         self.last_seq: int = chat["lastSeq"]
+        self.last_rev: int = chat["lastRev"]
 
     def view(self) -> tuple[dict[str, Any], dict[str, int]]:
         return self.messages, self.reads
@@ -78,20 +78,26 @@ class State:
 class Follower:
     """A socket client: a snapshot, then every frame it is sent, applied."""
 
-    def __init__(self, name: str, actor: Actor, state: State) -> None:
+    def __init__(self, name: str, actor: Actor, state: State, *, by_seq: bool) -> None:
         self.name = name
         self.actor = actor
         self.state = state
         self.seq = state.last_seq  # the newest message seq seen
+        self.rev = state.last_rev  # the newest event applied
+        self.by_seq = by_seq  # resumes with ?after=<seq> (events may come twice)
         self.ws: ClientConnection | None = None
         self.applied = 0
 
     def __repr__(self) -> str:
         where = "connected" if self.ws is not None else "away"
-        return f"Follower({self.name}, {where}, seq={self.seq}, applied={self.applied})"
+        return (
+            f"Follower({self.name}, {where}, seq={self.seq}, rev={self.rev},"
+            f" applied={self.applied})"
+        )
 
     async def connect(self, base: str, chat_id: str) -> None:
-        url = f"{base}/api/chats/ws/{chat_id}?token={token_of(self.actor)}&after={self.seq}"
+        resume = f"after={self.seq}" if self.by_seq else f"rev={self.rev}"
+        url = f"{base}/api/chats/ws/{chat_id}?token={token_of(self.actor)}&{resume}"
         self.ws = await connect(url, max_size=None, open_timeout=10)
 
     async def close(self) -> None:
@@ -119,6 +125,11 @@ class Follower:
         if kind in QUIET:
             return
         self.applied += 1
+        rev = frame.get("rev")
+        assert rev is not None, (self, frame)  # every change is an event of the chat
+        if not self.by_seq:
+            assert rev == self.rev + 1, (self, frame)  # in order, never twice, none missing
+        self.rev = max(self.rev, rev)
         if kind == "MESSAGE_RECEIVED":
             assert frame["seq"] > self.seq, (self, frame["seq"])  # in order, never twice
             self.seq = frame["seq"]
@@ -160,9 +171,7 @@ class ChatWalk(RuleBasedStateMachine):
         self.truth: State | None = None
         self.last_socket: Follower | None = None  # the socket a step acted through
 
-    # Whether edits, deletes, reactions and reads happen while a follower is away (their
-    # frames are not replayed on resume).
-    unsequenced_while_away = True
+    resume_by_seq = False  # followers reconnect with ?after=<seq> instead of ?rev=<rev>
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -183,9 +192,8 @@ class ChatWalk(RuleBasedStateMachine):
         return State(history.json()["message"], chat.json()["message"])
 
     def may_change(self) -> bool:
-        """Edits, deletes, reactions and reads may happen now (and the walk has begun)."""
-        away = len(self.connected()) < len(self.followers)
-        return self.truth is not None and (self.unsequenced_while_away or not away)
+        """Edits, deletes, reactions and reads may happen now (the walk has begun)."""
+        return self.truth is not None
 
     def connected(self) -> list[Follower]:
         return [f for f in self.followers if f.ws is not None]
@@ -226,7 +234,8 @@ class ChatWalk(RuleBasedStateMachine):
         await asyncio.gather(*(f.read_until("USER_TYPING") for f in sockets))
 
     async def join(self, name: str, actor: Actor) -> None:
-        follower = Follower(name, actor, await self.snapshot(actor))
+        state = await self.snapshot(actor)
+        follower = Follower(name, actor, state, by_seq=self.resume_by_seq)
         await follower.connect(self.service.ws_url, self.chat_id)
         self.followers.append(follower)
         self.last_socket = follower
@@ -352,11 +361,11 @@ class ChatWalk(RuleBasedStateMachine):
         self.run(self.barrier())
         self.last_socket = None
         self.truth = self.run(self.snapshot(self.people[0]))
-        truth = (self.truth.view(), self.truth.last_seq)
+        truth = (self.truth.view(), self.truth.last_seq, self.truth.last_rev)
         for follower in self.connected():
             # what it shows, and where it would resume from (one check, one kind of
             # failure: Hypothesis reports each distinct failure separately)
-            mine = (follower.state.view(), follower.seq)
+            mine = (follower.state.view(), follower.seq, follower.rev)
             if mine != truth:
                 raise Diverged(f"{follower} != snapshot:\n{mine}\n{truth}")
 
@@ -366,7 +375,7 @@ class ChatWalk(RuleBasedStateMachine):
 
 
 class ChatWalkWithReconnects(ChatWalk):
-    """The same walk with clients going away and resuming with ``?after=<seq>``."""
+    """The same walk with clients going away and resuming with ``?rev=<rev>``."""
 
     @precondition(lambda self: len(self.connected()) > 1)
     @rule(data=st.data())
@@ -388,10 +397,10 @@ class ChatWalkWithReconnects(ChatWalk):
         self.run(resume())
 
 
-class ChatWalkResumingMessages(ChatWalkWithReconnects):
-    """Reconnects with only new messages while someone is away: what resume covers."""
+class ChatWalkResumingBySeq(ChatWalkWithReconnects):
+    """Reconnects with ``?after=<seq>``, as clients that only know message seqs do."""
 
-    unsequenced_while_away = False
+    resume_by_seq = True
 
 
 async def _walk(
@@ -416,24 +425,14 @@ async def _walk(
 async def test_chat_snapshot_plus_events_equals_a_fresh_snapshot(
     chat_service: ServiceProcess, users: httpx.AsyncClient, issuer: TokenIssuer
 ) -> None:
-    """Live followers, and followers that resume while only new messages are sent (one
-    test: the processes are started once for both)."""
-    machines = [(ChatWalk, "chat"), (ChatWalkResumingMessages, "chat_resume")]
+    """Live followers, and followers that resume with ``?after=<seq>`` (one test: the
+    processes are started once for both)."""
+    machines = [(ChatWalk, "chat"), (ChatWalkResumingBySeq, "chat_resume")]
     await _walk(machines, chat_service, users, issuer)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    raises=Diverged,
-    strict=True,
-    reason=(
-        "known gap: MESSAGE_UPDATED, MESSAGE_DELETED, REACTION_* and MESSAGE_READ carry no"
-        " chat seq and a resume (?after=<seq>) replays only newer live messages, so a client"
-        " that reconnects misses edits, deletes, reactions and reads made while it was away"
-        " (and a message sent and deleted meanwhile leaves its resume seq behind)"
-    ),
-)
-async def test_chat_state_survives_reconnects_with_after(
+async def test_chat_state_survives_reconnects_with_rev(
     chat_service: ServiceProcess, users: httpx.AsyncClient, issuer: TokenIssuer
 ) -> None:
     await _walk([(ChatWalkWithReconnects, "chat_reconnect")], chat_service, users, issuer)

@@ -1,12 +1,14 @@
 """chat service: chats, messages, reads, presence, chat WebSocket.
 
-Owns: chat_db - chats (per-chat ``last_seq`` counter, DM key), chat_participants (read
-cursors ``last_read_seq``), messages (gapless per-chat ``seq``, unique
-``(chat_id, user_id, client_message_id)``), message_reactions; the outbox (notifications).
+Owns: chat_db - chats (per-chat ``last_seq`` and ``last_rev`` counters, DM key),
+chat_participants (read cursors ``last_read_seq``), messages (gapless per-chat ``seq``,
+unique ``(chat_id, user_id, client_message_id)``), message_reactions, chat_events (every
+change a client shows, by gapless per-chat ``rev``, kept ``event_retention_s``); the
+outbox (notifications).
 Redis: fan-out topics ``chat:{chatId}``, ``presence:{workspaceId}``, ``chat-user:{userId}``;
 presence leases ``chat:presence:*`` and the per-user socket count ``chat:sockets:{userId}``.
 Routes: /api/chats/* (contract 6.1, plus search, edit, reactions), WS /api/chats/ws/{chatId}
-(``?after=<seq>``, ``RESUME``), WS /api/chats/ws/presence (``?workspaceId=``).
+(``?rev=<rev>`` or ``?after=<seq>``, ``RESUME``), WS /api/chats/ws/presence (``?workspaceId=``).
 Settings: :class:`wealist.chat.settings.ChatSettings` (``WEALIST_CHAT_*``).
 
 Socket close codes: 1009 frame too big, 1013 the socket's queue overflowed (it did not

@@ -3,8 +3,13 @@
 Client frames are a tagged union on ``type``; ``ping`` is ours (not the kernel's
 ``Ping``) so that every client frame reaches the socket's handler and counts as a sign
 of life. Server frames are encoded once per event and the same text is queued for every
-socket. A message frame always starts with ``{"type":"MESSAGE_RECEIVED","seq":<n>,`` so
-a socket can order and dedupe it without decoding it (:func:`message_seq`).
+socket.
+
+Every frame that changes what a client shows (a message, an edit, a deletion, a reaction,
+a read cursor, a participant joining or leaving, the chat's deletion) is an event of the
+chat: it starts with ``{"rev":<n>,`` (the chat's gapless event number, :func:`frame_rev`)
+so a socket orders and dedupes it without decoding it. A message frame continues with
+``"type":"MESSAGE_RECEIVED","seq":<n>,`` (:func:`message_seq`).
 """
 
 from __future__ import annotations
@@ -24,9 +29,9 @@ from wealist.chat.schemas import (
     PresenceOut,
     check_message,
 )
+from wealist.core.realtime.sequence import frame_seq, sequenced
 
 __all__ = (
-    "MESSAGE_PREFIX",
     "Active",
     "ClientFrame",
     "Heartbeat",
@@ -38,8 +43,10 @@ __all__ = (
     "TypingStart",
     "TypingStop",
     "encode",
+    "frame_rev",
     "message_frame",
     "message_seq",
+    "with_rev",
 )
 
 _encoder = msgspec.json.Encoder()
@@ -81,10 +88,19 @@ class ReadMessage(msgspec.Struct, tag="READ_MESSAGE", tag_field="type", rename="
     message_id: UUID
 
 
-class Resume(msgspec.Struct, tag="RESUME", tag_field="type"):
-    """Send me every message after ``after`` again, then go on live (no gap, no double)."""
+Cursor = Annotated[int, Meta(ge=0, le=2**63 - 1)]  # a bigint seq or rev
 
-    after: Annotated[int, Meta(ge=0, le=2**63 - 1)]  # a bigint seq
+
+class Resume(msgspec.Struct, tag="RESUME", tag_field="type"):
+    """Send me every event after ``rev`` (or, without it, after message ``after``)
+    again, then go on live (no gap, no double)."""
+
+    after: Cursor | None = None
+    rev: Cursor | None = None
+
+    def __post_init__(self) -> None:
+        if self.after is None and self.rev is None:
+            raise ValueError("RESUME needs rev (or after)")
 
 
 ClientFrame = Ping | Message | TypingStart | TypingStop | ReadMessage | Resume
@@ -105,7 +121,18 @@ PresenceFrame = Ping | Heartbeat | Active
 
 # --- server -> client -------------------------------------------------------------------
 
-MESSAGE_PREFIX = '{"type":"MESSAGE_RECEIVED","seq":'
+REV = "rev"
+_MESSAGE = ',"type":"MESSAGE_RECEIVED","seq":'
+
+
+def with_rev(rev: int, body: str) -> str:
+    """An event's frame: ``body`` (an encoded object) with ``"rev"`` first."""
+    return sequenced(rev, body, key=REV)
+
+
+def frame_rev(frame: str) -> int | None:
+    """The rev of an event's frame, else None (acks, typing, heartbeats, errors)."""
+    return frame_seq(frame, key=REV)
 
 
 class MessageReceived(msgspec.Struct):
@@ -119,12 +146,13 @@ def message_frame(message: MessageOut) -> str:
 
 
 def message_seq(frame: str) -> int | None:
-    """The seq of a ``MESSAGE_RECEIVED`` frame, else None (without decoding the frame)."""
-    if not frame.startswith(MESSAGE_PREFIX):
+    """The message seq of an event's ``MESSAGE_RECEIVED`` frame, else None (without
+    decoding the frame)."""
+    at = frame.find(",")
+    if at < 0 or not frame.startswith(_MESSAGE, at):
         return None
-    start = len(MESSAGE_PREFIX)
-    end = frame.find(",", start)
-    return int(frame[start:end])
+    start = at + len(_MESSAGE)
+    return int(frame[start : frame.find(",", start)])
 
 
 def ack_frame(client_message_id: str | None, message: MessageOut) -> str:
@@ -191,14 +219,16 @@ def chat_deleted_frame(chat_id: UUID) -> str:
     return encode({"type": "CHAT_DELETED", "chatId": str(chat_id)})
 
 
-def reset_frame(reason: str, last_seq: int) -> str:
-    """The resume point is too far back: refetch history over REST, then follow live."""
-    return encode({"type": "RESET", "reason": reason, "lastSeq": last_seq})
+def reset_frame(reason: str, last_seq: int, last_rev: int) -> str:
+    """The resume point is too far back: refetch history over REST, then follow live
+    (from ``lastRev``)."""
+    return encode({"type": "RESET", "reason": reason, "lastSeq": last_seq, "lastRev": last_rev})
 
 
-def heartbeat_frame(last_seq: int) -> str:
-    # The newest seq this socket has been given: a client that saw less detects a gap.
-    return encode({"type": "heartbeat", "lastSeq": last_seq})
+def heartbeat_frame(last_seq: int, last_rev: int) -> str:
+    # The newest message seq and event rev this socket has been given: a client that saw
+    # less detects a gap.
+    return encode({"type": "heartbeat", "lastSeq": last_seq, "lastRev": last_rev})
 
 
 def status_frame(presence: PresenceOut) -> str:

@@ -1,11 +1,13 @@
-"""Background work of the chat service: the presence sweep (expired leases, idle users).
-Every instance sweeps: a change is announced once (the Lua call decides who)."""
+"""Background work of the chat service: the presence sweep (expired leases, idle users;
+every instance sweeps, a change is announced once: the Lua call decides who) and the
+pruning of the event log past its retention."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
 from wealist.chat.actions.common import settings_of
+from wealist.chat.actions.events import do_prune_events
 from wealist.chat.actions.presence import do_sweep
 from wealist.core.context import ServiceContext
 from wealist.core.jobs import periodic
@@ -14,6 +16,8 @@ __all__ = ("chat_runtime",)
 
 
 async def chat_runtime(ctx: ServiceContext) -> AsyncIterator[None]:
-    sweep = (settings_of(ctx).presence_sweep_s, lambda: do_sweep(ctx))
-    async with periodic("chat", {"presence-sweep": sweep}):
+    settings = settings_of(ctx)
+    sweep = (settings.presence_sweep_s, lambda: do_sweep(ctx))
+    prune = (settings.event_retention_s / 24, lambda: do_prune_events(ctx))
+    async with periodic("chat", {"presence-sweep": sweep, "prune-events": prune}):
         yield

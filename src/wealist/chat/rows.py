@@ -9,13 +9,15 @@ import msgspec
 
 __all__ = (
     "ChatRow",
+    "EventRow",
     "MessageRow",
     "MessageSeatRow",
-    "ReadAllRow",
     "ReadRow",
+    "RetriedRow",
     "SeatRow",
     "SeenRow",
     "SentRow",
+    "TailRow",
 )
 
 
@@ -27,6 +29,7 @@ class ChatRow(msgspec.Struct, frozen=True, kw_only=True):
     chat_name: str
     created_by: UUID
     last_seq: int
+    last_rev: int
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
@@ -42,6 +45,7 @@ class SeatRow(msgspec.Struct, frozen=True, kw_only=True):
     chat_type: str
     created_by: UUID
     last_seq: int
+    last_rev: int
     active: bool
 
 
@@ -60,6 +64,13 @@ class MessageRow(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: datetime
     deleted_at: datetime | None
     reactions: str = "[]"  # JSON text of [{emoji, count, userIds}]
+    rev: int = 0  # the event that announced it (only where a query selects it)
+
+
+class RetriedRow(MessageRow, frozen=True, kw_only=True):
+    """A message found by its client id, with the frame that announced it (if kept)."""
+
+    event: str | None
 
 
 class SentRow(MessageRow, frozen=True, kw_only=True):
@@ -88,7 +99,13 @@ class MessageSeatRow(MessageRow, frozen=True, kw_only=True):
     active: bool
 
 
-class ReadAllRow(msgspec.Struct, frozen=True):
-    chat_id: UUID
-    message_id: UUID | None  # None: the chat has no message yet
-    seq: int
+class TailRow(msgspec.Struct, frozen=True):
+    """A chat's newest message seq and event rev, read together."""
+
+    last_seq: int
+    last_rev: int
+
+
+class EventRow(msgspec.Struct, frozen=True):
+    rev: int
+    frame: str

@@ -2,7 +2,7 @@
 
 Replies keep the original's shapes (contract 6.1): lists and details as
 ``{success: true, message: <payload>}``, create as the raw object. Additive fields:
-``seq``/``clientMessageId``/``reactions`` on messages, ``lastSeq`` on chats,
+``seq``/``clientMessageId``/``reactions`` on messages, ``lastSeq``/``lastRev`` on chats,
 ``lastReadSeq`` on participants.
 """
 
@@ -193,6 +193,7 @@ class ChatOut(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
     deleted_at: datetime | None
     participants: list[ParticipantOut]
     last_seq: int
+    last_rev: int  # the chat's newest event: a socket opened with ?rev= resumes after it
     unread_count: int | msgspec.UnsetType = msgspec.UNSET  # only in /my and workspace lists
 
 

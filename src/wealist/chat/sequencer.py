@@ -1,15 +1,15 @@
-"""Per-socket ordering of a chat's message frames: each seq once, in order, no gap.
+"""Per-socket ordering of a chat's events: each rev once, in order, no gap.
 
-Messages are published after commit by whichever process stored them, so two processes
-can publish seqs 7 and 8 in either order, and a process that dies between its commit and
-its publish never publishes at all. :class:`ChatSubscriber` sits where the hub queues
-frames for one socket: a ``MESSAGE_RECEIVED`` frame whose seq it has passed on already is
-dropped (a replay and a live frame of the same message, a retried send announced again);
-one that arrives early is held until the ones before it arrive, and if they do not within
-``gap_wait_s``, they are read from the database (:data:`Fill`). Other frames (typing,
-reads, edits, acks, heartbeats) pass straight through.
+Events (messages, edits, deletions, reactions, reads, membership) are published after
+commit by whichever process stored them, so two processes can publish revs 7 and 8 in
+either order, and a process that dies between its commit and its publish never publishes
+at all. :class:`ChatSubscriber` sits where the hub queues frames for one socket: an event
+whose rev it has passed on already is dropped (a replay and a live frame of the same
+event, a retried send announced again); one that arrives early is held until the ones
+before it arrive, and if they do not within ``gap_wait_s``, they are read from the event
+log (:data:`Fill`). Other frames (typing, acks, heartbeats) pass straight through.
 
-While a replay is being read (:meth:`ChatSubscriber.hold`), every message frame is held;
+While a replay is being read (:meth:`ChatSubscriber.hold`), every event is held;
 :meth:`ChatSubscriber.release` then drops what the replay covered and passes the rest on.
 """
 
@@ -22,14 +22,14 @@ from collections.abc import Awaitable, Callable
 import structlog
 from typing_extensions import override
 
-from wealist.chat.frames import message_seq
+from wealist.chat.frames import frame_rev, message_seq
 from wealist.core.realtime.hub import Subscriber
 
 __all__ = ("ChatSubscriber", "Fill")
 
 log = structlog.get_logger("wealist.chat.sequencer")
 
-# (after, upto) -> (the chat's newest seq, message frames with after < seq <= upto, in order)
+# (after, upto) -> (the chat's newest rev, event frames with after < rev <= upto, in order)
 Fill = Callable[[int, int], Awaitable[tuple[int, list[tuple[int, str]]]]]
 
 HELD_MAX = 1024  # early frames one socket may hold before it reads the gap at once
@@ -38,7 +38,8 @@ HELD_MAX = 1024  # early frames one socket may hold before it reads the gap at o
 class ChatSubscriber(Subscriber):
     def __init__(self, queue_size: int, fill: Fill, gap_wait_s: float) -> None:
         super().__init__(queue_size, on_gap=self.catch_up)
-        self.delivered = 0  # every seq up to this one was passed on (or is not live)
+        self.delivered = 0  # every rev up to this one was passed on (or is not live)
+        self.seq = 0  # the newest message seq passed on (or known to the client)
         self._fill = fill
         self._gap_wait_s = gap_wait_s
         self._held: dict[int, str] = {}
@@ -48,54 +49,64 @@ class ChatSubscriber(Subscriber):
 
     @override
     def offer(self, frame: str) -> bool:
-        seq = message_seq(frame)
-        if seq is None:
+        rev = frame_rev(frame)
+        if rev is None:
             return super().offer(frame)
-        if seq <= self.delivered:
+        if rev <= self.delivered:
             return True  # had it
-        if self._holding or seq != self.delivered + 1:
-            self._held[seq] = frame
+        if self._holding or rev != self.delivered + 1:
+            self._held[rev] = frame
             if not self._holding:
                 self._gap_seen()
             return True
-        return self._pass(seq, frame)
+        return self._pass(rev, frame)
 
-    def _pass(self, seq: int, frame: str) -> bool:
-        self.delivered = seq
-        if not super().offer(frame):
+    def _queue(self, frame: str) -> bool:
+        seq = message_seq(frame)
+        if seq is not None:
+            self.seq = max(self.seq, seq)
+        return super().offer(frame)
+
+    def _pass(self, rev: int, frame: str) -> bool:
+        self.delivered = rev
+        if not self._queue(frame):
             return False
         while (following := self._held.pop(self.delivered + 1, None)) is not None:
             self.delivered += 1
-            if not super().offer(following):
+            if not self._queue(following):
                 return False
         return True
 
     # --- replays ------------------------------------------------------------------------
 
     def hold(self) -> None:
-        """Hold message frames (a replay is being read)."""
+        """Hold events (a replay is being read)."""
         self._holding = True
 
-    def release(self, upto: int, replayed: list[tuple[int, str]], *, queue: bool) -> list[str]:
-        """The replay covered every seq up to ``upto``: drop what it covered, go on live.
+    def release(
+        self, upto: int, replayed: list[tuple[int, str]], *, queue: bool, seq: int = 0
+    ) -> list[str]:
+        """The replay covered every rev up to ``upto`` (and message ``seq``): drop what it
+        covered, go on live.
 
         ``queue``: offer the replayed frames through the queue (a resume mid-session);
         otherwise they are returned for the session to send first (on connect).
         """
         self._holding = False
         first: list[str] = []
-        for seq, frame in replayed:
+        for rev, frame in replayed:
             if queue:
-                super().offer(frame)
+                self._queue(frame)
             else:
                 first.append(frame)
-            self.delivered = max(self.delivered, seq)
+            self.delivered = max(self.delivered, rev)
         self.delivered = max(self.delivered, upto)
-        for seq in [s for s in self._held if s <= self.delivered]:
-            del self._held[seq]
+        self.seq = max(self.seq, seq)
+        for rev in [r for r in self._held if r <= self.delivered]:
+            del self._held[rev]
         while (following := self._held.pop(self.delivered + 1, None)) is not None:
             self.delivered += 1
-            super().offer(following)
+            self._queue(following)
         if self._held:
             self._gap_seen()
         return first
@@ -145,7 +156,7 @@ class ChatSubscriber(Subscriber):
             self._filling = None
 
     async def catch_up(self, newest: int | None = None) -> None:
-        """Pass on everything up to the chat's newest seq (a quiet gap, a broker outage)."""
+        """Pass on everything up to the chat's newest rev (a quiet gap, a broker outage)."""
         if self._filling is not None or self._holding or self.closed.is_set():
             return
         if newest is None:

@@ -9,13 +9,15 @@ from uuid import UUID
 
 from wealist.chat.rows import (
     ChatRow,
+    EventRow,
     MessageRow,
     MessageSeatRow,
-    ReadAllRow,
     ReadRow,
+    RetriedRow,
     SeatRow,
     SeenRow,
     SentRow,
+    TailRow,
 )
 from wealist.core.db import Conn, Queries, load_queries
 
@@ -102,9 +104,9 @@ async def remove_participant(conn: Conn, chat_id: UUID, user: UUID) -> bool:
     return await conn.execute(queries().remove_participant, params) == 1
 
 
-async def last_seq(conn: Conn, chat_id: UUID) -> int | None:
-    found: int | None = await conn.fetch_val(queries().last_seq, {"chat": chat_id})
-    return found
+async def chat_tail(conn: Conn, chat_id: UUID) -> TailRow | None:
+    """A live chat's newest seq and rev; None once it is gone."""
+    return await conn.fetch_one(queries().chat_tail, {"chat": chat_id}, TailRow)
 
 
 async def chat_workspaces_of_user(conn: Conn, me: UUID, limit: int) -> list[UUID]:
@@ -117,9 +119,9 @@ async def chat_workspaces_of_user(conn: Conn, me: UUID, limit: int) -> list[UUID
 
 async def message_by_client_id(
     conn: Conn, chat_id: UUID, me: UUID, client_id: str
-) -> MessageRow | None:
+) -> RetriedRow | None:
     params = {"chat": chat_id, "me": me, "client_id": client_id}
-    return await conn.fetch_one(queries().message_by_client_id, params, MessageRow)
+    return await conn.fetch_one(queries().message_by_client_id, params, RetriedRow)
 
 
 async def insert_message(conn: Conn, params: dict[str, Any]) -> SentRow | None:
@@ -178,8 +180,9 @@ async def advance_read_cursors(conn: Conn, me: UUID, ids: list[UUID]) -> list[Re
     return await conn.fetch_all(queries().advance_read_cursors, {"me": me, "ids": ids}, ReadRow)
 
 
-async def read_all(conn: Conn, chat_id: UUID, me: UUID) -> ReadAllRow | None:
-    return await conn.fetch_one(queries().read_all, {"chat": chat_id, "me": me}, ReadAllRow)
+async def read_all(conn: Conn, chat_id: UUID, me: UUID) -> ReadRow | None:
+    """The caller's cursor moved to the chat's newest message; None: it was there."""
+    return await conn.fetch_one(queries().read_all, {"chat": chat_id, "me": me}, ReadRow)
 
 
 async def unread_count(conn: Conn, chat_id: UUID, me: UUID) -> int:
@@ -207,3 +210,32 @@ async def search_messages(
         "limit": limit,
     }
     return await conn.fetch_all(queries().search_messages, params, MessageRow)
+
+
+# --- the event log ----------------------------------------------------------------------
+
+
+async def append_event(conn: Conn, chat_id: UUID, rest: str) -> str:
+    """Store ``'{"rev":<next>,' + rest`` as the chat's next event; the frame."""
+    frame: str = await conn.fetch_val(queries().append_event, {"chat": chat_id, "rest": rest})
+    return frame
+
+
+async def store_event(conn: Conn, chat_id: UUID, rev: int, frame: str) -> None:
+    await conn.execute(queries().store_event, {"chat": chat_id, "rev": rev, "frame": frame})
+
+
+async def events_after(
+    conn: Conn, chat_id: UUID, after: int, upto: int, limit: int
+) -> list[EventRow]:
+    params = {"chat": chat_id, "after": after, "upto": upto, "limit": limit}
+    return await conn.fetch_all(queries().events_after, params, EventRow)
+
+
+async def rev_of_seq(conn: Conn, chat_id: UUID, seq: int) -> int | None:
+    found: int | None = await conn.fetch_val(queries().rev_of_seq, {"chat": chat_id, "seq": seq})
+    return found
+
+
+async def prune_events(conn: Conn, age_s: float) -> int:
+    return await conn.execute(queries().prune_events, {"age": age_s})

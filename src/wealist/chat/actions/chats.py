@@ -15,8 +15,8 @@ from wealist.chat.actions.common import (
     chat_out,
     decode_keyset,
     encode_cursor,
-    publish,
 )
+from wealist.chat.actions.events import record
 from wealist.chat.frames import chat_deleted_frame, member_frame
 from wealist.chat.schemas import ChatOut, CreateChat
 from wealist.core.context import ServiceContext
@@ -129,7 +129,7 @@ async def do_delete_chat(ctx: ServiceContext, me: UUID, chat_id: UUID) -> None:
         if seat.created_by != me:
             raise Forbidden("only the creator can delete this chat")
         if await store.delete_chat(tx, chat_id):
-            tx.on_commit(lambda: publish(ctx, chat_id, chat_deleted_frame(chat_id)))
+            await record(ctx, tx, chat_id, chat_deleted_frame(chat_id))
 
 
 async def do_add_participants(
@@ -142,13 +142,8 @@ async def do_add_participants(
             raise ValidationFailed("a DM has exactly two participants; start a group chat")
         wanted = list(dict.fromkeys(users))
         await check_members(ctx, seat.workspace_id, wanted)
-        joined = await store.add_participants(tx, chat_id, wanted)
-
-        async def announce() -> None:
-            for user in joined:
-                await publish(ctx, chat_id, member_frame(True, chat_id, user))
-
-        tx.on_commit(announce)
+        for user in await store.add_participants(tx, chat_id, wanted):
+            await record(ctx, tx, chat_id, member_frame(True, chat_id, user))
         return await _detail(tx, chat_id)
 
 
@@ -162,4 +157,4 @@ async def do_remove_participant(ctx: ServiceContext, me: UUID, chat_id: UUID, us
             raise Forbidden("only the creator can remove other participants")
         if not await store.remove_participant(tx, chat_id, user):
             raise NotFound("participant not found")
-        tx.on_commit(lambda: publish(ctx, chat_id, member_frame(False, chat_id, user)))
+        await record(ctx, tx, chat_id, member_frame(False, chat_id, user))

@@ -96,6 +96,7 @@ def chat_out(row: ChatRow, *, with_unread: bool = False) -> ChatOut:
         deleted_at=row.deleted_at,
         participants=_participants.decode(row.participants),
         last_seq=row.last_seq,
+        last_rev=row.last_rev,
         unread_count=row.unread_count if with_unread else msgspec.UNSET,
     )
 

@@ -1,5 +1,6 @@
-"""Messages: send (gapless seq, idempotent by clientMessageId), history, replay, edit,
-delete, reactions, read cursors, unread counts and search."""
+"""Messages: send (gapless seq, idempotent by clientMessageId), history, edit, delete,
+reactions, read cursors, unread counts and search. Every change is an event of its chat
+(``actions.events``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from redis.exceptions import RedisError
 
 from wealist.chat import store
 from wealist.chat.actions.common import (
-    CHAT_NOT_FOUND,
     NOT_A_PARTICIPANT,
     access_chat,
     access_workspace,
@@ -21,6 +21,7 @@ from wealist.chat.actions.common import (
     message_out,
     publish,
 )
+from wealist.chat.actions.events import record
 from wealist.chat.actions.presence import presence_of
 from wealist.chat.frames import (
     deleted_frame,
@@ -30,7 +31,7 @@ from wealist.chat.frames import (
     read_frame,
     updated_frame,
 )
-from wealist.chat.rows import MessageRow, SentRow
+from wealist.chat.rows import MessageRow, RetriedRow, SentRow
 from wealist.chat.schemas import MessageOut, SendMessage
 from wealist.contracts import topics
 from wealist.contracts.events import NOTIFICATION_REQUESTED, NotificationRequested
@@ -49,7 +50,6 @@ __all__ = (
     "do_remove_reaction",
     "do_send",
     "history",
-    "replay",
     "search",
     "unread_count",
 )
@@ -96,14 +96,17 @@ async def _original(ctx: ServiceContext, chat_id: UUID, me: UUID, new: SendMessa
         raise Forbidden(NOT_A_PARTICIPANT)
     if not _same(row, new):
         raise ClientIdReused
-    found = message_out(row)
-    await _announce_again(ctx, found)
-    return found
+    await _announce_again(ctx, row)
+    return message_out(row)
 
 
-async def _announce_again(ctx: ServiceContext, message: MessageOut) -> None:
+async def _announce_again(ctx: ServiceContext, row: RetriedRow) -> None:
+    """Publish a stored message's event again (its first publish may never have happened;
+    pruned: long delivered)."""
+    if row.event is None:
+        return
     try:
-        await publish(ctx, message.chat_id, message_frame(message))
+        await publish(ctx, row.chat_id, row.event)
     except RedisError as exc:  # stored and acked either way; sockets catch up from PG
         ctx.log.warning("chat.republish_failed", error=type(exc).__name__)
 
@@ -126,12 +129,11 @@ async def do_send(
         row = None
         if new.client_message_id is not None:
             row = await store.message_by_client_id(conn, chat_id, me, new.client_message_id)
-        if row is not None:
-            if not _same(row, new):
-                raise ClientIdReused
-            found = message_out(row)
-            await _announce_again(ctx, found)
-            return found, False
+        if row is not None and not _same(row, new):
+            raise ClientIdReused
+    if row is not None:
+        await _announce_again(ctx, row)
+        return message_out(row), False
     params = {
         "id": uuid.uuid4(),
         "chat": chat_id,
@@ -150,7 +152,7 @@ async def do_send(
                 raise _Duplicate
             message = message_out(sent)
             await _notify(ctx, tx, sent, message, new.mentions)
-            tx.on_commit(lambda: publish(ctx, chat_id, message_frame(message)))
+            await record(ctx, tx, chat_id, message_frame(message), sent.rev)
             tx.on_commit(lambda: _tell_presence_sockets(ctx, sent, message))
     except _Duplicate:
         if new.client_message_id is None:  # left, or the chat was deleted, meanwhile
@@ -238,21 +240,6 @@ async def history(
     return [message_out(r) for r in reversed(rows)]
 
 
-async def replay(conn: Conn, chat_id: UUID, after: int, limit: int) -> tuple[int, list[MessageOut]]:
-    """The chat's newest seq, and up to ``limit`` live messages after ``after`` up to it.
-
-    The seq is read first: a message is committed together with the counter that covers
-    it, so every message up to that seq is visible to the second read.
-    """
-    last = await store.last_seq(conn, chat_id)
-    if last is None:
-        raise NotFound(CHAT_NOT_FOUND)
-    if after >= last:
-        return last, []
-    rows = await store.messages_after(conn, chat_id, after, last, limit)
-    return last, [message_out(r) for r in rows]
-
-
 async def unread_count(ctx: ServiceContext, me: UUID, chat_id: UUID) -> int:
     async with ctx.database.connection() as conn:
         await access_chat(ctx, conn, chat_id, me)
@@ -320,7 +307,7 @@ async def do_edit_message(
         if row is None:
             raise NotFound("message not found")
         edited = message_out(row)
-        tx.on_commit(lambda: publish(ctx, edited.chat_id, updated_frame(edited)))
+        await record(ctx, tx, edited.chat_id, updated_frame(edited))
     return edited
 
 
@@ -328,8 +315,7 @@ async def do_delete_message(ctx: ServiceContext, me: UUID, message_id: UUID) -> 
     async with ctx.database.transaction() as tx:
         row = await _own_message(ctx, tx, message_id, me)
         if await store.delete_message(tx, message_id):
-            frame = deleted_frame(row.chat_id, row.id, row.seq)
-            tx.on_commit(lambda: publish(ctx, row.chat_id, frame))
+            await record(ctx, tx, row.chat_id, deleted_frame(row.chat_id, row.id, row.seq))
 
 
 async def _visible_message(
@@ -351,8 +337,7 @@ async def do_add_reaction(ctx: ServiceContext, me: UUID, message_id: UUID, emoji
     async with ctx.database.transaction() as tx:
         row = await _visible_message(ctx, tx, message_id, me)
         if await store.add_reaction(tx, message_id, me, emoji):
-            frame = reaction_frame(True, row.chat_id, row.id, me, emoji)
-            tx.on_commit(lambda: publish(ctx, row.chat_id, frame))
+            await record(ctx, tx, row.chat_id, reaction_frame(True, row.chat_id, row.id, me, emoji))
 
 
 async def do_remove_reaction(ctx: ServiceContext, me: UUID, message_id: UUID, emoji: str) -> None:
@@ -360,8 +345,7 @@ async def do_remove_reaction(ctx: ServiceContext, me: UUID, message_id: UUID, em
         row = await _visible_message(ctx, tx, message_id, me)
         if not await store.remove_reaction(tx, message_id, me, emoji):
             raise NotFound("reaction not found")
-        frame = reaction_frame(False, row.chat_id, row.id, me, emoji)
-        tx.on_commit(lambda: publish(ctx, row.chat_id, frame))
+        await record(ctx, tx, row.chat_id, reaction_frame(False, row.chat_id, row.id, me, emoji))
 
 
 # --- read cursors -----------------------------------------------------------------------
@@ -375,19 +359,13 @@ async def do_mark_read(ctx: ServiceContext, me: UUID, message_ids: Iterable[UUID
         if await store.visible_messages(tx, me, ids) != len(ids):
             raise NotFound("message not found")
         moved = await store.advance_read_cursors(tx, me, ids)
-        frames = [(r.chat_id, read_frame(r.chat_id, me, r.message_id, r.seq)) for r in moved]
-
-        async def announce() -> None:
-            for chat_id, frame in frames:
-                await publish(ctx, chat_id, frame)
-
-        tx.on_commit(announce)
+        for r in sorted(moved, key=lambda r: r.chat_id):  # chat rows locked in one order
+            await record(ctx, tx, r.chat_id, read_frame(r.chat_id, me, r.message_id, r.seq))
 
 
 async def do_read_all(ctx: ServiceContext, me: UUID, chat_id: UUID) -> None:
     async with ctx.database.transaction() as tx:
         await access_chat(ctx, tx, chat_id, me)
         row = await store.read_all(tx, chat_id, me)
-        if row is not None and row.message_id is not None:
-            frame = read_frame(chat_id, me, row.message_id, row.seq)
-            tx.on_commit(lambda: publish(ctx, chat_id, frame))
+        if row is not None:
+            await record(ctx, tx, chat_id, read_frame(chat_id, me, row.message_id, row.seq))

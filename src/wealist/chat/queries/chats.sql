@@ -20,7 +20,7 @@ WHERE workspace_id = %(workspace)s AND dm_key = %(dm_key)s AND deleted_at IS NUL
 -- name: chat_detail
 -- One live chat with its active participants (the participant list as camelCase JSON).
 SELECT c.id, c.workspace_id, c.project_id, c.chat_type, c.chat_name, c.created_by, c.last_seq,
-       c.created_at, c.updated_at, c.deleted_at,
+       c.last_rev, c.created_at, c.updated_at, c.deleted_at,
        COALESCE((
            SELECT json_agg(json_build_object(
                       'participantId', p.id, 'chatId', p.chat_id, 'userId', p.user_id,
@@ -37,7 +37,7 @@ WHERE c.id = %(chat)s AND c.deleted_at IS NULL
 -- its participants and the caller's unread count, in one statement: the caller's seats
 -- (chat_participants_user_idx), then per chat an index range on messages (chat_id, seq).
 SELECT c.id, c.workspace_id, c.project_id, c.chat_type, c.chat_name, c.created_by, c.last_seq,
-       c.created_at, c.updated_at, c.deleted_at,
+       c.last_rev, c.created_at, c.updated_at, c.deleted_at,
        COALESCE((
            SELECT json_agg(json_build_object(
                       'participantId', p.id, 'chatId', p.chat_id, 'userId', p.user_id,
@@ -59,7 +59,7 @@ LIMIT %(limit)s
 
 -- name: seat
 -- A live chat and whether the user is an active participant (primary key lookups).
-SELECT c.id, c.workspace_id, c.chat_type, c.created_by, c.last_seq,
+SELECT c.id, c.workspace_id, c.chat_type, c.created_by, c.last_seq, c.last_rev,
        COALESCE(p.is_active, false) AS active
 FROM chats c
 LEFT JOIN chat_participants p ON p.chat_id = c.id AND p.user_id = %(me)s
@@ -82,9 +82,6 @@ RETURNING p.user_id
 -- name: remove_participant
 UPDATE chat_participants SET is_active = false
 WHERE chat_id = %(chat)s AND user_id = %(user)s AND is_active
-
--- name: last_seq
-SELECT last_seq FROM chats WHERE id = %(chat)s AND deleted_at IS NULL
 
 -- name: chat_workspaces_of_user
 -- The workspaces the user chats in (the presence socket's default scope).

@@ -1,32 +1,34 @@
 -- name: message_by_client_id
--- A retried send: the original message (messages_client_message_key).
-SELECT m.id, m.chat_id, m.seq, m.user_id, m.content, m.message_type, m.file_url, m.file_name,
-       m.file_size, m.client_message_id, m.created_at, m.updated_at, m.deleted_at
+-- A retried send: the original message (messages_client_message_key) and the event that
+-- announced it (None once pruned).
+SELECT m.id, m.chat_id, m.seq, m.rev, m.user_id, m.content, m.message_type, m.file_url,
+       m.file_name, m.file_size, m.client_message_id, m.created_at, m.updated_at, m.deleted_at,
+       (SELECT e.frame FROM chat_events e WHERE e.chat_id = m.chat_id AND e.rev = m.rev) AS event
 FROM messages m
 WHERE m.chat_id = %(chat)s AND m.user_id = %(me)s AND m.client_message_id = %(client_id)s
 
 -- name: insert_message
--- Takes the chat's next seq (locking its row until commit, so seqs are gapless and commit
--- in order) and stores the message, only while the sender is an active participant of a
--- live chat. No row: not a participant, or a concurrent retry stored the client id first
--- (the caller rolls back, which also undoes the seq).
+-- Takes the chat's next seq and rev (locking its row until commit, so both are gapless
+-- and commit in order) and stores the message, only while the sender is an active
+-- participant of a live chat. No row: not a participant, or a concurrent retry stored the
+-- client id first (the caller rolls back, which also undoes the seq and rev).
 WITH bumped AS (
-    UPDATE chats c SET last_seq = c.last_seq + 1, updated_at = now()
+    UPDATE chats c SET last_seq = c.last_seq + 1, last_rev = c.last_rev + 1, updated_at = now()
     WHERE c.id = %(chat)s AND c.deleted_at IS NULL
       AND EXISTS (SELECT 1 FROM chat_participants p
                   WHERE p.chat_id = c.id AND p.user_id = %(me)s AND p.is_active)
-    RETURNING c.last_seq, c.workspace_id
+    RETURNING c.last_seq, c.last_rev, c.workspace_id
 ), stored AS (
-    INSERT INTO messages (id, chat_id, seq, user_id, content, message_type, file_url, file_name,
-                          file_size, client_message_id)
-    SELECT %(id)s, %(chat)s, bumped.last_seq, %(me)s, %(content)s, %(type)s, %(file_url)s,
-           %(file_name)s, %(file_size)s, %(client_id)s
+    INSERT INTO messages (id, chat_id, seq, rev, user_id, content, message_type, file_url,
+                          file_name, file_size, client_message_id)
+    SELECT %(id)s, %(chat)s, bumped.last_seq, bumped.last_rev, %(me)s, %(content)s, %(type)s,
+           %(file_url)s, %(file_name)s, %(file_size)s, %(client_id)s
     FROM bumped
     ON CONFLICT DO NOTHING
     RETURNING *
 )
-SELECT s.id, s.chat_id, s.seq, s.user_id, s.content, s.message_type, s.file_url, s.file_name,
-       s.file_size, s.client_message_id, s.created_at, s.updated_at, s.deleted_at,
+SELECT s.id, s.chat_id, s.seq, s.rev, s.user_id, s.content, s.message_type, s.file_url,
+       s.file_name, s.file_size, s.client_message_id, s.created_at, s.updated_at, s.deleted_at,
        b.workspace_id,
        ARRAY(SELECT p.user_id FROM chat_participants p
              WHERE p.chat_id = %(chat)s AND p.is_active AND p.user_id <> %(me)s) AS others
@@ -127,17 +129,19 @@ WHERE p.chat_id = seen.chat_id AND p.user_id = %(me)s AND p.last_read_seq < seen
 RETURNING p.chat_id, seen.message_id, seen.seq
 
 -- name: read_all
--- The caller has read everything in the chat (PUT .../last-read).
+-- The caller has read everything in the chat (PUT .../last-read). No row: the cursor
+-- was there already (nothing to announce).
 WITH newest AS (
     SELECT m.id, m.seq FROM messages m
     WHERE m.chat_id = %(chat)s AND m.deleted_at IS NULL
     ORDER BY m.seq DESC LIMIT 1
 )
 UPDATE chat_participants p
-SET last_read_seq = GREATEST(p.last_read_seq, COALESCE((SELECT seq FROM newest), 0)),
-    last_read_at = now()
+SET last_read_seq = newest.seq, last_read_at = now()
+FROM newest
 WHERE p.chat_id = %(chat)s AND p.user_id = %(me)s AND p.is_active
-RETURNING p.chat_id, (SELECT id FROM newest) AS message_id, p.last_read_seq AS seq
+  AND p.last_read_seq < newest.seq
+RETURNING p.chat_id, newest.id AS message_id, newest.seq AS seq
 
 -- name: unread_count
 SELECT count(*)::int

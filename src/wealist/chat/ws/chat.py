@@ -1,8 +1,12 @@
-"""``/api/chats/ws/{chatId}?token=[&after=<seq>]``: one chat's live messages (contract 6.2).
+"""``/api/chats/ws/{chatId}?token=[&rev=<rev>|&after=<seq>]``: one chat's live events
+(contract 6.2, extended).
 
 On connect the socket joins the chat's topic first, then reads what the client missed
-(``after``) from the database and sends it before any live frame; a live frame the replay
-already covered is dropped (:class:`~wealist.chat.sequencer.ChatSubscriber`). A message
+from the event log and sends it before any live frame: every event after ``rev`` (the
+last one the client applied), or, for clients that only know message seqs, every event
+after the one that announced message ``after``. A live frame the replay already covered
+is dropped (:class:`~wealist.chat.sequencer.ChatSubscriber`). A resume point the log no
+longer holds (or never held) is answered with ``RESET``: refetch, then follow. A message
 sent here is acked (``MESSAGE_ACK``) only after it committed, and reaches every socket of
 the chat - this one included - once, through the broker. Its user's removal from the chat
 ends it at once (4403 after ``USER_LEFT``); access is re-checked at every heartbeat too,
@@ -23,14 +27,15 @@ from typing_extensions import override
 
 from wealist.chat import store
 from wealist.chat.actions.common import (
+    CHAT_NOT_FOUND,
     access_chat,
     caller_id,
-    message_out,
     parse_uuid,
     publish,
     settings_of,
 )
-from wealist.chat.actions.messages import do_mark_read, do_send, replay
+from wealist.chat.actions.events import replay, resume_point
+from wealist.chat.actions.messages import do_mark_read, do_send
 from wealist.chat.frames import (
     ClientFrame,
     Message,
@@ -42,10 +47,10 @@ from wealist.chat.frames import (
     ack_frame,
     heartbeat_frame,
     member_frame,
-    message_frame,
     reset_frame,
     typing_frame,
 )
+from wealist.chat.rows import TailRow
 from wealist.chat.schemas import SendMessage
 from wealist.chat.sequencer import ChatSubscriber
 from wealist.chat.ws.common import (
@@ -70,16 +75,16 @@ _decoder = msgspec.json.Decoder(ClientFrame)
 PAGE = 500
 
 
-def _after(raw: str | None) -> int | None:
+def _cursor(raw: str | None, name: str) -> int | None:
     if raw is None or raw == "":
         return None
-    if not raw.isdigit():
-        raise ValidationFailed("after must be a seq (a non-negative integer)")
+    if not raw.isdigit() or len(raw) > 18:
+        raise ValidationFailed(f"{name} must be a non-negative integer")
     return int(raw)
 
 
 class _Tails:
-    """One process's recent reads of chats' newest seq (heartbeat gap checks share them)."""
+    """One process's recent reads of chats' newest rev (heartbeat gap checks share them)."""
 
     def __init__(self, ttl_s: float) -> None:
         self.ttl_s = ttl_s
@@ -91,7 +96,8 @@ class _Tails:
         if cached is not None and now - cached[0] < self.ttl_s:
             return cached[1]
         async with ctx.database.connection() as conn:
-            found = await store.last_seq(conn, chat_id) or 0
+            tail = await store.chat_tail(conn, chat_id)
+        found = 0 if tail is None else tail.last_rev
         if len(self._seen) > 10_000:
             self._seen.clear()
         self._seen[chat_id] = (now, found)
@@ -109,15 +115,15 @@ def _tails(ctx: ServiceContext) -> _Tails:
 async def _frames(
     ctx: ServiceContext, chat_id: UUID, after: int, upto: int
 ) -> list[tuple[int, str]]:
-    """Message frames with ``after < seq <= upto``, read in pages."""
+    """Events with ``after < rev <= upto``, read in pages."""
     found: list[tuple[int, str]] = []
     async with ctx.database.connection() as conn:
         while after < upto:
-            rows = await store.messages_after(conn, chat_id, after, upto, PAGE)
-            found += [(r.seq, message_frame(message_out(r))) for r in rows]
+            rows = await store.events_after(conn, chat_id, after, upto, PAGE)
+            found += [(r.rev, r.frame) for r in rows]
             if len(rows) < PAGE:
                 break
-            after = rows[-1].seq
+            after = rows[-1].rev
     return found
 
 
@@ -127,12 +133,12 @@ class _SeatSubscriber(ChatSubscriber):
 
     def __init__(self, me: UUID, chat_id: UUID, *args: Any) -> None:
         super().__init__(*args)
-        self._left = member_frame(False, chat_id, me)
+        self._left = member_frame(False, chat_id, me)[1:]  # after the event's rev
 
     @override
     def offer(self, frame: str) -> bool:
         accepted = super().offer(frame)
-        if frame == self._left:
+        if frame.endswith(self._left):
             self.shut(FORBIDDEN_CLOSE_CODE)
         return accepted
 
@@ -141,13 +147,13 @@ class _Session:
     """One admitted chat socket: its subscriber, its frames, its leases."""
 
     def __init__(
-        self, ctx: ServiceContext, me: UUID, chat_id: UUID, after: int | None, conn: Connection
+        self, ctx: ServiceContext, me: UUID, chat_id: UUID, start: Resume | None, conn: Connection
     ) -> None:
         self.ctx = ctx
         self.settings = settings_of(ctx)
         self.me = me
         self.chat_id = chat_id
-        self.after = after
+        self.start = start
         self.conn = conn
         assert ctx.hub is not None
         self.sub = _SeatSubscriber(
@@ -156,38 +162,43 @@ class _Session:
         self._checks: set[asyncio.Future[None]] = set()
 
     async def fill(self, since: int, upto: int) -> tuple[int, list[tuple[int, str]]]:
-        """The sequencer's reads: the newest seq, and the frames in (since, upto]."""
+        """The sequencer's reads: the newest rev, and the events in (since, upto]."""
         if upto <= since:
             return await _tails(self.ctx).newest(self.ctx, self.chat_id), []
         return upto, await _frames(self.ctx, self.chat_id, since, upto)
 
-    async def on_joined(self, joined: Subscriber) -> list[str]:
-        """Subscribed: what the client missed (``after``), to be sent before live frames."""
+    async def _missed(self, start: Resume | None) -> tuple[TailRow, list[tuple[int, str]], str]:
+        """The chat's tail, and what a client resuming from ``start`` missed (None: it
+        starts now) or a ``RESET`` frame ("" if none)."""
         async with self.ctx.database.connection() as conn:
-            last = await store.last_seq(conn, self.chat_id) or 0
-            if self.after is None:
-                return self.sub.release(last, [], queue=False)
-            if last - self.after > self.settings.replay_max:
-                first = self.sub.release(last, [], queue=False)
-                return [*first, reset_frame("too_far_behind", last)]
-            _, rows = await replay(conn, self.chat_id, self.after, self.settings.replay_max)
-        frames = [(m.seq, message_frame(m)) for m in rows]
-        return self.sub.release(last, frames, queue=False)
+            if start is None:
+                tail = await store.chat_tail(conn, self.chat_id)
+                if tail is None:
+                    raise NotFound(CHAT_NOT_FOUND)
+                return tail, [], ""
+            since = await resume_point(conn, self.chat_id, start.after, start.rev)
+            found = await replay(self.ctx, conn, self.chat_id, since)
+        tail, why = found.tail, found.reset
+        reset = "" if why is None else reset_frame(why, tail.last_seq, tail.last_rev)
+        return tail, found.frames, reset
 
-    async def resume(self, since: int) -> None:
-        """A ``RESUME`` frame: everything after ``since`` again, then live, no double."""
+    async def on_joined(self, joined: Subscriber) -> list[str]:
+        """Subscribed: what the client missed, to be sent before live frames."""
+        tail, frames, reset = await self._missed(self.start)
+        first = self.sub.release(tail.last_rev, frames, queue=False, seq=tail.last_seq)
+        return [*first, reset] if reset else first
+
+    async def resume(self, start: Resume) -> None:
+        """A ``RESUME`` frame: every event after its point again, then live, no double."""
         self.sub.hold()
-        frames: list[tuple[int, str]] = []
-        last = self.sub.delivered
         try:
-            async with self.ctx.database.connection() as conn:
-                last = await store.last_seq(conn, self.chat_id) or 0
-            if last - since > self.settings.replay_max:
-                self.sub.offer(reset_frame("too_far_behind", last))
-            else:
-                frames = await _frames(self.ctx, self.chat_id, since, last)
-        finally:
-            self.sub.release(last, frames, queue=True)
+            tail, frames, reset = await self._missed(start)
+        except BaseException:
+            self.sub.release(self.sub.delivered, [], queue=True)
+            raise
+        if reset:
+            self.sub.offer(reset)
+        self.sub.release(tail.last_rev, frames, queue=True, seq=tail.last_seq)
 
     async def handle(self, frame: Any, joined: Subscriber) -> None:
         sub = self.sub
@@ -211,7 +222,7 @@ class _Session:
         elif isinstance(frame, ReadMessage):
             await do_mark_read(self.ctx, self.me, [frame.message_id])
         elif isinstance(frame, Resume):
-            await self.resume(frame.after)
+            await self.resume(frame)
 
     async def send(self, frame: Message) -> None:
         """Store, then ack (after commit); an error frame names the clientMessageId."""
@@ -239,7 +250,7 @@ class _Session:
         check = asyncio.ensure_future(self._tail_check())
         self._checks.add(check)
         check.add_done_callback(self._checks.discard)
-        return heartbeat_frame(self.sub.delivered)
+        return heartbeat_frame(self.sub.seq, self.sub.delivered)
 
     async def _tail_check(self) -> None:
         # Access first: a user removed from the chat's workspace (or the chat) meanwhile
@@ -291,7 +302,9 @@ async def chat_socket(socket: WebSocket[Any, Any, Any], ctx: Ctx, chatId: FromPa
     me = caller_id(principal)
     try:
         chat_id = parse_uuid(chatId, "chatId")
-        after = _after(socket.query_params.get("after"))
+        after = _cursor(socket.query_params.get("after"), "after")
+        rev = _cursor(socket.query_params.get("rev"), "rev")
+        start = None if after is None and rev is None else Resume(after=after, rev=rev)
         async with ctx.database.connection() as conn:
             seat = await access_chat(ctx, conn, chat_id, me)
     except AppError as exc:
@@ -303,4 +316,4 @@ async def chat_socket(socket: WebSocket[Any, Any, Any], ctx: Ctx, chatId: FromPa
             socket, TOO_MANY_SOCKETS_CLOSE_CODE, "TOO_MANY_SOCKETS", "too many open sockets"
         )
         return
-    await _Session(ctx, me, chat_id, after, connection).run(socket)
+    await _Session(ctx, me, chat_id, start, connection).run(socket)

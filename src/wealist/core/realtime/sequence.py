@@ -10,7 +10,9 @@ duplicate or skips an event; when the log no longer holds what is missing, it se
 ``reset`` and the client refetches.
 
 A sequenced frame is JSON that *starts with* ``{"seq":<n>,`` (:func:`sequenced` builds
-one), so the hot path reads the number without decoding the frame.
+one), so the hot path reads the number without decoding the frame. A stream whose frames
+already use ``seq`` for something else (the chat's messages) numbers them under another
+``key`` (``{"rev":<n>,``).
 """
 
 from __future__ import annotations
@@ -29,18 +31,21 @@ _encode = msgspec.json.Encoder().encode
 CATCH_UP = "\x00catch-up"
 
 
-def sequenced(seq: int, body: bytes) -> str:
-    """``body`` (an encoded JSON object) with ``"seq"`` as its first member."""
-    inner = body.decode()[1:]
-    return f"{_PREFIX}{seq}{',' if inner != '}' else ''}{inner}"
+def sequenced(seq: int, body: bytes | str, key: str = "seq") -> str:
+    """``body`` (an encoded JSON object) with ``key`` (``"seq"``) as its first member."""
+    inner = (body if isinstance(body, str) else body.decode())[1:]
+    prefix = _PREFIX if key == "seq" else f'{{"{key}":'
+    return f"{prefix}{seq}{',' if inner != '}' else ''}{inner}"
 
 
-def frame_seq(frame: str) -> int | None:
-    """The ``seq`` of a sequenced frame; None for other frames (pong, heartbeat, errors)."""
-    if not frame.startswith(_PREFIX):
+def frame_seq(frame: str, key: str = "seq") -> int | None:
+    """The ``seq`` (or ``key``) of a sequenced frame; None for other frames (pong,
+    heartbeat, errors)."""
+    prefix = _PREFIX if key == "seq" else f'{{"{key}":'
+    if not frame.startswith(prefix):
         return None
-    end = frame.find(",", len(_PREFIX))
-    digits = frame[len(_PREFIX) : end if end > 0 else -1]
+    end = frame.find(",", len(prefix))
+    digits = frame[len(prefix) : end if end > 0 else -1]
     return int(digits) if digits.isdigit() else None
 
 
