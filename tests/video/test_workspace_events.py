@@ -3,14 +3,11 @@ calls (and LiveKit); a deleted workspace's calls end. Each event applies once.""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-from typing import Any
-
 import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from tests.plugins.events import deliver, envelope
 from tests.plugins.harness import INTERNAL_KEY
 from tests.plugins.livekit_server import FakeLiveKit
 from tests.user.support import World, member_id_of
@@ -27,22 +24,6 @@ from tests.video.support import (
 Client = AsyncTestClient[Litestar]
 EVENTS = "/api/internal/events/video"  # the kernel's route (core.events)
 KEY = {"x-internal-api-key": INTERNAL_KEY}
-
-
-def envelope(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid4()),
-        "type": kind,
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "payload": payload,
-    }
-
-
-async def deliver(client: Client, event: dict[str, Any]) -> bool:
-    response = await client.post(EVENTS, json=event, headers=KEY)
-    assert response.status_code == 200, response.text
-    result: bool = response.json()["applied"]
-    return result
 
 
 async def test_a_removed_member_leaves_every_call_of_the_workspace(
@@ -67,8 +48,8 @@ async def test_a_removed_member_leaves_every_call_of_the_workspace(
         "workspace.member_removed",
         {"workspaceId": world.a, "userId": world.member.user_id, "removedBy": world.owner.user_id},
     )
-    assert await deliver(video, event) is True
-    assert await deliver(video, event) is False  # the relay delivers at least once
+    assert await deliver(video, "video", event) is True
+    assert await deliver(video, "video", event) is False  # the relay delivers at least once
     for room in rooms:
         assert (await seats(db_video, room["id"]))[world.member.user_id] == (False, True)
         assert livekit_server.connected(room["id"]) == set()
@@ -86,7 +67,7 @@ async def test_a_deleted_workspace_ends_its_calls(
         "workspace.deleted",
         {"workspaceId": world.a, "deletedBy": world.owner.user_id, "memberIds": []},
     )
-    assert await deliver(video, event) is True
+    assert await deliver(video, "video", event) is True
     assert await room_row(db_video, room["id"]) == (False, True)
     assert [c.request.room for c in livekit_server.methods("DeleteRoom")] == [room["id"]]
 
@@ -105,7 +86,7 @@ async def test_livekit_down_leaves_the_event_for_a_retry(
     assert_error(response, 503, "LIVEKIT_UNAVAILABLE")
     assert await room_row(db_video, room["id"]) == (True, False)
     livekit_server.down = False
-    assert await deliver(video, event) is True  # not claimed by the failed delivery
+    assert await deliver(video, "video", event) is True  # not claimed by the failed delivery
     assert await room_row(db_video, room["id"]) == (False, True)
 
 
@@ -118,7 +99,7 @@ async def test_the_endpoint_needs_the_internal_key(video: Client, world: World) 
         await video.post(EVENTS, json=event, headers=world.owner.headers), 401, "UNAUTHORIZED"
     )
     unknown = envelope("board.moved", {})
-    assert await deliver(video, unknown) is False
+    assert await deliver(video, "video", unknown) is False
     bad = {**envelope("workspace.deleted", {}), "id": "not-a-uuid"}
     assert_error(await video.post(EVENTS, json=bad, headers=KEY), 400, "VALIDATION_ERROR")
     broken = envelope("workspace.member_removed", {"workspaceId": world.a})

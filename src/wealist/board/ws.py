@@ -5,8 +5,10 @@ socket never sees a frame). The socket then joins the project's topic, is replay
 it missed since ``after`` (or gets ``reset``), and receives each later event exactly once,
 in sequence order (the kernel's :class:`~wealist.core.realtime.sequence.Sequencer`). While
 it is open it counts as one connection of its user in the project's online list, and its
-access is re-checked periodically: a user who leaves the workspace is disconnected, and
-the log is read for events that were committed but never published.
+access is re-checked periodically - and at once when the user service signals that its
+user lost a workspace (``topics.access``): a user who leaves the workspace is
+disconnected (4403). The periodic check also reads the log for events that were committed
+but never published.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from litestar.params import FromPath
 from wealist.board.actions import live
 from wealist.board.actions.common import caller_id, parse_uuid, settings_of
 from wealist.contracts import topics
+from wealist.contracts.membership import lost_workspace
 from wealist.core.deps import Ctx
 from wealist.core.errors import AppError, NotFound
 from wealist.core.jobs import cancel_and_wait
@@ -117,6 +120,17 @@ async def project_socket(
 
     sequencer = Sequencer(0, fetch, lambda seq: reset_frame(seq, "gap", projectId=str(project_id)))
 
+    async def admit(frame: str) -> list[str]:
+        if lost_workspace(frame) is None:
+            return await sequencer.admit(frame)
+        try:
+            await live.check_access(ctx, me, project_id)
+        except NotFound:
+            sub.shut(FORBIDDEN_CLOSE_CODE)
+        except Exception as exc:  # noqa: BLE001  # an outage: the periodic check decides
+            ctx.log.warning("board.access_check_failed", error=type(exc).__name__)
+        return []  # the signal itself is never sent
+
     async def on_gap() -> None:  # pub/sub was down: the log has what it may have dropped
         sub.offer(CATCH_UP)
 
@@ -134,7 +148,7 @@ async def project_socket(
         await run_session(
             socket,
             hub,
-            topics=[topics.project(str(project_id))],
+            topics=[topics.project(str(project_id)), topics.access(str(me))],
             decoder=_frames,
             handler=_handle,
             limits=SessionLimits(
@@ -143,7 +157,7 @@ async def project_socket(
             ),
             subscriber=sub,
             on_joined=on_joined,
-            admit=sequencer.admit,
+            admit=admit,
         )
     finally:
         await cancel_and_wait([watcher])

@@ -18,5 +18,6 @@ SERVICE = ServiceSpec(
     realtime=True,
     blobs=True,
     hooks=("wealist.chat.hooks:chat_runtime",),
+    event_handlers="wealist.chat.actions.workspace_events:HANDLERS",
     health_prefixes=("", "/api/chats"),
 )

@@ -99,6 +99,15 @@ async def add_participants(conn: Conn, chat_id: UUID, users: list[UUID]) -> list
     return await conn.fetch_column(queries().add_participants, {"chat": chat_id, "users": users})
 
 
+async def delete_workspace_chats(conn: Conn, workspace_id: UUID) -> list[UUID]:
+    return await conn.fetch_column(queries().delete_workspace_chats, {"workspace": workspace_id})
+
+
+async def leave_workspace_chats(conn: Conn, workspace_id: UUID, user: UUID) -> list[UUID]:
+    params = {"workspace": workspace_id, "user": user}
+    return await conn.fetch_column(queries().leave_workspace_chats, params)
+
+
 async def remove_participant(conn: Conn, chat_id: UUID, user: UUID) -> bool:
     params = {"chat": chat_id, "user": user}
     return await conn.execute(queries().remove_participant, params) == 1

@@ -82,7 +82,7 @@ class WorkspaceMemberRemoved(msgspec.Struct, rename="camel", frozen=True, kw_onl
 
 CONSUMERS: dict[str, tuple[str, ...]] = {
     NOTIFICATION_REQUESTED: ("noti",),
-    WORKSPACE_DELETED: ("board", "noti", "video"),
-    WORKSPACE_MEMBER_REMOVED: ("board", "noti", "video"),
+    WORKSPACE_DELETED: ("board", "chat", "noti", "video"),
+    WORKSPACE_MEMBER_REMOVED: ("board", "chat", "noti", "video"),
 }
 """event type -> the services that apply it (the relay delivers to each)."""

@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 import msgspec
 
 __all__ = (
+    "ACCESS_LOST_PREFIX",
     "CACHE_TTL_S",
     "DIRECTORY_MAX",
     "SET_IF_NEWER",
@@ -26,6 +27,8 @@ __all__ = (
     "Membership",
     "Person",
     "Role",
+    "access_lost",
+    "lost_workspace",
     "membership_key",
 )
 
@@ -48,6 +51,21 @@ class Membership(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
 
 def membership_key(workspace_id: str, user_id: str) -> str:
     return f"user:member:{workspace_id}:{user_id}"
+
+
+# Published on ``topics.access(user)`` after a membership ends (removed, left, workspace
+# deleted) and its cached answer says so: sockets of that user re-check their access at
+# once instead of at their next periodic check. Never sent to a client.
+ACCESS_LOST_PREFIX = "\x00access-lost:"
+
+
+def access_lost(workspace_id: str) -> bytes:
+    return f"{ACCESS_LOST_PREFIX}{workspace_id}".encode()
+
+
+def lost_workspace(frame: str) -> str | None:
+    """The workspace an access-lost signal names; None for any other frame."""
+    return frame[len(ACCESS_LOST_PREFIX) :] if frame.startswith(ACCESS_LOST_PREFIX) else None
 
 
 # KEYS[1] = the key; ARGV = encoded Membership, its version, TTL seconds.

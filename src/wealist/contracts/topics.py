@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ("chat", "chat_user", "presence", "project", "user")
+__all__ = ("access", "chat", "chat_user", "presence", "project", "user")
 
 
 def chat(chat_id: str) -> str:
@@ -28,3 +28,9 @@ def chat_user(user_id: str) -> str:
     to every service subscribed to it.
     """
     return f"chat-user:{user_id}"
+
+
+def access(user_id: str) -> str:
+    """Signals that one user's workspace access changed (``membership.access_lost``):
+    published by the user service, heard by that user's sockets in every service."""
+    return f"access:{user_id}"

@@ -79,6 +79,26 @@ ON CONFLICT (chat_id, user_id) DO UPDATE
     WHERE NOT p.is_active
 RETURNING p.user_id
 
+-- name: delete_workspace_chats
+-- A deleted workspace's live chats, soft-deleted; their ids in one lock order.
+WITH gone AS (
+    UPDATE chats SET deleted_at = now(), updated_at = now()
+    WHERE workspace_id = %(workspace)s AND deleted_at IS NULL
+    RETURNING id
+)
+SELECT id FROM gone ORDER BY id
+
+-- name: leave_workspace_chats
+-- A user removed from a workspace leaves its chats; the chats they left, in one lock order.
+WITH left_chats AS (
+    UPDATE chat_participants p SET is_active = false
+    FROM chats c
+    WHERE c.id = p.chat_id AND c.workspace_id = %(workspace)s AND c.deleted_at IS NULL
+      AND p.user_id = %(user)s AND p.is_active
+    RETURNING p.chat_id
+)
+SELECT chat_id FROM left_chats ORDER BY chat_id
+
 -- name: remove_participant
 UPDATE chat_participants SET is_active = false
 WHERE chat_id = %(chat)s AND user_id = %(user)s AND is_active

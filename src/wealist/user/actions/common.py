@@ -13,12 +13,14 @@ from uuid import UUID
 import msgspec
 from redis.exceptions import RedisError
 
+from wealist.contracts import topics
 from wealist.contracts.events import NOTIFICATION_REQUESTED, NotificationRequested
 from wealist.contracts.membership import (
     CACHE_TTL_S,
     SET_IF_NEWER,
     Membership,
     Role,
+    access_lost,
     membership_key,
 )
 from wealist.core.context import ServiceContext
@@ -95,10 +97,13 @@ def membership_answer(
 
 
 async def write_memberships(ctx: ServiceContext, answers: Iterable[Membership]) -> None:
-    """Store answers in the shared cache unless it holds newer ones (one pipeline).
+    """Store answers in the shared cache unless it holds newer ones (one pipeline), and
+    tell the sockets of each user who lost a membership to re-check their access (after
+    the write, in the same pipeline: their check reads the new answer).
 
-    Runs after commit. A failure is logged, not raised: the change is committed, and the
-    cached answer it failed to replace expires within ``CACHE_TTL_S``.
+    Runs after commit. A failure is logged, not raised: the change is committed, the
+    cached answer it failed to replace expires within ``CACHE_TTL_S``, and sockets
+    re-check periodically anyway.
     """
     answers = list(answers)
     if not answers:
@@ -112,6 +117,9 @@ async def write_memberships(ctx: ServiceContext, answers: Iterable[Membership]) 
                     args=[_encode(answer), answer.version, CACHE_TTL_S],
                     client=pipe,
                 )
+                if not answer.is_member:
+                    signal = access_lost(answer.workspace_id)
+                    await pipe.publish(topics.access(answer.user_id), signal)
             await pipe.execute()
     except RedisError as exc:
         ctx.log.warning(
