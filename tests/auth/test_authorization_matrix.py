@@ -217,6 +217,7 @@ CASES = [
         fresh=True,
     ),
     row("GET", "/api/auth/sessions", SIGNED_IN),
+    row("POST", "/api/auth/socket-ticket", (201, 201, 201, 401, 401)),  # for one's own token
     row(
         "DELETE",
         "/api/auth/sessions/{session_id}",

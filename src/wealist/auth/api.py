@@ -19,6 +19,7 @@ from wealist.auth.schemas import (
     RefreshRequest,
     SessionOut,
     SignupRequest,
+    SocketTicket,
     TestStatus,
     TestTokenRequest,
     TokenPair,
@@ -29,6 +30,7 @@ from wealist.auth.settings import AuthSettings
 from wealist.core.deps import Caller, Ctx
 from wealist.core.health import Readiness, readiness
 from wealist.core.ratelimit import client_ip
+from wealist.core.security import bearer_token
 from wealist.core.settings import CoreSettings, SettingsError
 
 __all__ = ("routes",)
@@ -63,6 +65,19 @@ async def refresh(ctx: Ctx, data: JSONBody[RefreshRequest]) -> Response[TokenPai
 async def logout(ctx: Ctx, caller: Caller) -> LogoutReply:
     await actions.do_logout(auth_of(ctx), caller)
     return LogoutReply()
+
+
+@post("/api/auth/socket-ticket", status_code=201)
+async def socket_ticket(
+    ctx: Ctx, request: Request[Any, Any, Any], caller: Caller
+) -> Response[SocketTicket]:
+    """A ``?ticket=`` for one WebSocket or SSE URL, so the access token stays out of URLs
+    (and so out of logs and histories); single use, valid ``socket_ticket_ttl_s``."""
+    token = bearer_token(request.headers.get("authorization"))
+    assert token is not None  # the caller was verified from it
+    ttl = _settings(ctx).socket_ticket_ttl_s
+    ticket = await ctx.tickets.issue(token, ttl)
+    return Response(SocketTicket(ticket, ttl), status_code=201, headers=NO_STORE)
 
 
 @post("/api/auth/validate", status_code=200)
@@ -199,6 +214,7 @@ async def test_status() -> TestStatus:
 ROUTES: list[ControllerRouterHandler] = [
     refresh,
     logout,
+    socket_ticket,
     validate,
     signup,
     login,

@@ -42,6 +42,13 @@ class LogoutReply(msgspec.Struct, frozen=True):
     message: str = "로그아웃 성공"
 
 
+class SocketTicket(msgspec.Struct, rename="camel", frozen=True):
+    """A single-use stand-in for the access token in a WebSocket or SSE URL."""
+
+    ticket: str
+    expires_in: float  # seconds
+
+
 class ValidateRequest(msgspec.Struct, frozen=True):
     token: Token
 

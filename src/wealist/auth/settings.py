@@ -30,6 +30,7 @@ class AuthSettings(CoreSettings, frozen=True, kw_only=True):
     jwt_next_key_id: str = ""
 
     access_token_ttl_s: int = 900
+    socket_ticket_ttl_s: float = 30.0  # a ?ticket= for a socket or stream URL (core.tickets)
     refresh_token_ttl_s: int = 7 * 24 * 3600
     session_max_age_s: int = 30 * 24 * 3600  # absolute: rotation never extends a family
     public_url: str = "http://127.0.0.1:8080"  # how clients reach this service

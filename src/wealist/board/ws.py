@@ -89,7 +89,7 @@ async def project_socket(
     ctx: Ctx,
     projectId: FromPath[str],  # noqa: N803  # the contract's name
 ) -> None:
-    principal = await authenticate_socket(socket, ctx.verifier)
+    principal = await authenticate_socket(socket, ctx)
     if principal is None:
         return
     try:

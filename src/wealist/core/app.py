@@ -46,6 +46,7 @@ from wealist.core.middleware import USER_ID_KEY, RequestContextMiddleware, reque
 from wealist.core.security import KeySet, Principal, bearer_token
 from wealist.core.settings import CoreSettings
 from wealist.core.spec import ServiceSpec
+from wealist.core.tickets import socket_credential
 
 __all__ = ("build_app", "build_stack_app", "route_lines")
 
@@ -123,11 +124,13 @@ async def provide_principal(request: Request[Any, Any, Any], ctx: Ctx) -> Princi
     """The ``caller`` dependency: a verified access token from the ``Authorization`` header.
 
     Routes that browsers open with ``EventSource`` (which cannot send headers) declare
-    ``opt={"token_in_query": True}`` and may pass ``?token=`` instead, as in the contract.
+    ``opt={"token_in_query": True}`` and may pass a single-use ``?ticket=`` instead
+    (core.tickets), or ``?token=`` as in the contract unless ``socket_query_token`` is off.
     """
     token = bearer_token(request.headers.get("authorization"))
     if token is None and request.route_handler.opt.get("token_in_query"):
-        token = request.query_params.get("token")
+        allow = ctx.settings.socket_query_token
+        token = await socket_credential(request.query_params, ctx.tickets, allow_token=allow)
     principal = await ctx.verifier.verify(token)
     request.scope[USER_ID_KEY] = principal.user_id  # type: ignore[literal-required]
     structlog.contextvars.bind_contextvars(user_id=principal.user_id)

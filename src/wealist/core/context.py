@@ -35,6 +35,7 @@ from wealist.core.security import JwksKeySet, KeySet, RedisRevocations, TokenVer
 from wealist.core.settings import CoreSettings
 from wealist.core.shutdown import Shutdown
 from wealist.core.spec import ServiceSpec
+from wealist.core.tickets import SocketTickets
 
 __all__ = ("Runtime", "ServiceContext", "import_string", "service_migrations")
 
@@ -133,6 +134,7 @@ class ServiceContext:
             runtime.metrics.add_pool(spec.name, self.db.stats)
         keyset = keys or runtime.keyset(settings.jwks_url, settings.jwks_refetch_interval_s)
         self.verifier = TokenVerifier(keyset, RedisRevocations(self.redis), settings.jwt_issuer)
+        self.tickets = SocketTickets(self.redis)
         self.internal = InternalClient(
             runtime.http, settings.internal_api_key, timeout=settings.internal_timeout_s
         )

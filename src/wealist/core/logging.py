@@ -19,6 +19,7 @@ __all__ = ("configure_logging", "get_logger", "redact")
 SECRET_KEYS = frozenset(
     {
         "token",
+        "ticket",
         "access_token",
         "refresh_token",
         "accesstoken",

@@ -97,6 +97,9 @@ class CoreSettings(msgspec.Struct, frozen=True, kw_only=True):
     blob_secret: str = ""
     blob_public_url: str = ""
 
+    # Sockets and SSE streams also take the access token as ?token= (the original
+    # frontend's way); off: only a single-use ?ticket= (core.tickets) or a header.
+    socket_query_token: bool = True
     ws_heartbeat_s: float = 25.0
     ws_max_frame_bytes: int = 65_536
     ws_queue_size: int = 256

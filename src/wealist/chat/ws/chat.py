@@ -318,7 +318,7 @@ class _Session:
 
 @websocket("/api/chats/ws/{chatId:str}")
 async def chat_socket(socket: WebSocket[Any, Any, Any], ctx: Ctx, chatId: FromPath[str]) -> None:  # noqa: N803
-    principal = await authenticate_socket(socket, ctx.verifier)
+    principal = await authenticate_socket(socket, ctx)
     if principal is None:
         return
     me = caller_id(principal)

@@ -106,7 +106,7 @@ class _PresenceSubscriber(Subscriber):
 
 @websocket("/api/chats/ws/presence")
 async def presence_socket(socket: WebSocket[Any, Any, Any], ctx: Ctx) -> None:
-    principal = await authenticate_socket(socket, ctx.verifier)
+    principal = await authenticate_socket(socket, ctx)
     if principal is None:
         return
     me = caller_id(principal)

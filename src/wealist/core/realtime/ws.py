@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 import structlog
@@ -23,7 +23,11 @@ from litestar import WebSocket
 from wealist.core.errors import AppError, TokenRejected
 from wealist.core.jobs import cancel_and_wait
 from wealist.core.realtime.hub import OVERFLOW_CLOSE_CODE, Hub, Subscriber
-from wealist.core.security import Principal, TokenVerifier
+from wealist.core.security import Principal
+from wealist.core.tickets import socket_credential
+
+if TYPE_CHECKING:
+    from wealist.core.context import ServiceContext
 
 __all__ = (
     "DEFAULT_LIMITS",
@@ -71,11 +75,14 @@ def error_frame(code: str, message: str) -> str:
 
 
 async def authenticate_socket(
-    socket: WebSocket[Any, Any, Any], verifier: TokenVerifier
+    socket: WebSocket[Any, Any, Any], ctx: ServiceContext
 ) -> Principal | None:
-    """Verify ``?token=`` before accepting; a refused token closes the handshake (HTTP 403)."""
+    """Verify ``?ticket=`` (or ``?token=`` unless ``socket_query_token`` is off) before
+    accepting; a refused one closes the handshake (HTTP 403)."""
+    allow = ctx.settings.socket_query_token
     try:
-        return await verifier.verify(socket.query_params.get("token"))
+        token = await socket_credential(socket.query_params, ctx.tickets, allow_token=allow)
+        return await ctx.verifier.verify(token)
     except TokenRejected as exc:
         log.info("ws.auth_rejected", reason=exc.reason.name)
         await socket.close(code=AUTH_CLOSE_CODE, reason=exc.message)
