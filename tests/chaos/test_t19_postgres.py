@@ -34,8 +34,8 @@ async def test_t19_postgres_outage_fails_fast_and_recovers(
     cluster: Cluster, world: World, database: Any, report: Any
 ) -> None:
     # The outage outlasts the pool's wait for a connection (the full form keeps the
-    # default 5 s; the short one waits 2 s so the run stays short).
-    outage_s, clients, pool_wait_s = size(5, 20), size(8, 30), size(2, 5)
+    # default, 4 s; the short one waits 2 s so the run stays short).
+    outage_s, clients, pool_wait_s = size(5, 20), size(8, 30), size(2, 4)
     node = await cluster.start(
         "board", db_pool_min=2, db_pool_max=POOL_MAX, db_pool_timeout_s=pool_wait_s
     )

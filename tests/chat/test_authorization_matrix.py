@@ -30,6 +30,7 @@ PARTICIPANTS = (200, 200, 403, 404, 404, 401)
 MEMBERS = (200, 200, 200, 404, 404, 401)
 ANYONE = (200, 200, 200, 200, 200, 401)
 AUTHOR = (200, 403, 403, 404, 404, 401)
+NOBODY = (401,) * 6  # the internal key only
 
 
 async def a_chat_with_a_message(clients: Any, world: World) -> Setup:
@@ -180,6 +181,12 @@ CASES = [
     *(
         Case("GET", f"/api/chats/health{tail}", (200,) * 6, at(f"/api/chats/health{tail}"))
         for tail in ("", "/live", "/ready")
+    ),
+    Case(  # the user service's events (core.events)
+        "POST",
+        "/api/internal/events/chat",
+        NOBODY,
+        at("/api/internal/events/chat", {"id": "x", "type": "workspace.deleted"}),
     ),
     # No blob store in this app: members hear 503, everyone else never gets that far.
     Case(
