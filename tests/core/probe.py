@@ -105,7 +105,7 @@ async def notify(ctx: Ctx, user_id: FromPath[str], data: JSONBody[dict[str, Any]
 
 @websocket("/probe/ws/{room:str}")
 async def socket(socket: WebSocket[Any, Any, Any], ctx: Ctx, room: FromPath[str]) -> None:
-    principal = await authenticate_socket(socket, ctx.verifier)
+    principal = await authenticate_socket(socket, ctx)
     if principal is None:
         return
     assert ctx.hub is not None

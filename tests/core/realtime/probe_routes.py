@@ -33,7 +33,7 @@ STATS = Stats()
 
 @websocket("/probe/rt/ws/{room:str}")
 async def observed_socket(socket: WebSocket[Any, Any, Any], ctx: Ctx, room: FromPath[str]) -> None:
-    principal = await authenticate_socket(socket, ctx.verifier)
+    principal = await authenticate_socket(socket, ctx)
     if principal is None:
         return
     assert ctx.hub is not None
@@ -70,7 +70,7 @@ async def replaying_socket(
     socket: WebSocket[Any, Any, Any], ctx: Ctx, room: FromPath[str], n: int = 0
 ) -> None:
     """Sends ``n`` replayed frames (``{"replayed": i}``) from ``on_joined``, then live ones."""
-    principal = await authenticate_socket(socket, ctx.verifier)
+    principal = await authenticate_socket(socket, ctx)
     if principal is None:
         return
     assert ctx.hub is not None
