@@ -36,6 +36,8 @@ async def every_service(environment: Environment, logs_dir: Path) -> AsyncIterat
         # socket frame budget: 2 a second (bursts of 4), closed after 5 refusals in a row
         WEALIST_CHAT_WS_MESSAGES_PER_S="2",
         WEALIST_CHAT_WS_RATE_STRIKES="5",
+        WEALIST_BOARD_WS_FRAMES_PER_S="2",
+        WEALIST_BOARD_WS_RATE_STRIKES="5",
     )
     try:
         yield found

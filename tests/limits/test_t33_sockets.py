@@ -3,10 +3,9 @@ chat socket's are tests/chat/test_sockets.py::test_limits_close_only_the_violati
 
 Per socket: a frame over the limit closes it with 1009; malformed JSON or an unknown
 frame gets an error frame (or, on the board, is ignored) and the socket lives; more
-sockets than a user may hold are refused with 4409; on presence, too many frames a second
-get RATE_LIMITED, then 4429 (the board socket has no frame rate limit: its clients only
-send pings). Meanwhile another user's socket on the same process is untouched and
-still receives what it follows.
+sockets than a user may hold are refused with 4409; too many frames a second - pings and
+malformed frames count too - get RATE_LIMITED, then 4429. Meanwhile another user's socket
+on the same process is untouched and still receives what it follows.
 """
 
 from __future__ import annotations
@@ -99,6 +98,12 @@ async def test_board_socket_limits_close_only_the_violator(
                 # an unknown frame: ignored (contract 5.7), the socket lives
                 await odd.send(json.dumps({"type": "DANCE"}))
                 await odd.ready()
+            # too many frames a second (2 here), pings too: RATE_LIMITED, then 4429
+            async with open_socket(base, path, world.owner) as noisy:
+                assert (await noisy.recv())["type"] == "connected"
+                code, errors = await flood(noisy, json.dumps({"type": "ping"}))
+                assert code == 4429
+                assert errors and set(errors) == {"RATE_LIMITED"}
             # more sockets than one user may hold: the newest is refused with 4409
             async with contextlib.AsyncExitStack() as stack:
                 held = [
@@ -155,6 +160,12 @@ async def test_presence_socket_limits_close_only_the_violator(
             code, errors = await flood(noisy, json.dumps({"type": "heartbeat"}))
             assert code == 4429
             assert errors and set(errors) == {"RATE_LIMITED"}
+        # malformed frames spend the same budget
+        async with presence(base, world.owner, world) as garbled:
+            await garbled.ready()
+            code, errors = await flood(garbled, "{not json")
+            assert code == 4429
+            assert set(errors) == {"INVALID_MESSAGE", "RATE_LIMITED"}
         # more sockets than one user may hold: the newest is refused with 4409
         async with contextlib.AsyncExitStack() as stack:
             held = [

@@ -19,3 +19,7 @@ class BoardSettings(CoreSettings, frozen=True, kw_only=True):
     replay_limit: int = 1000  # a resume missing more events than this gets ``reset``
     online_ttl_s: float = 90.0  # a socket that stops heartbeating counts as gone after this
     ws_sockets_per_user: int = 20  # board sockets one user holds, across instances (4409)
+    # Client frames a second per socket (its clients only ping): RATE_LIMITED, then 4429
+    # after ws_rate_strikes refused in a row.
+    ws_frames_per_s: float = 5.0
+    ws_rate_strikes: int = 20

@@ -143,7 +143,7 @@ async def project_socket(
 
     await live.mark_online(ctx, project_id, connection)
     watcher = asyncio.create_task(_watch(ctx, me, project_id, sub, connection))
-    settings = ctx.settings
+    settings, board = ctx.settings, settings_of(ctx)
     try:
         await run_session(
             socket,
@@ -154,6 +154,8 @@ async def project_socket(
             limits=SessionLimits(
                 heartbeat_s=settings.ws_heartbeat_s,
                 max_frame_bytes=min(settings.ws_max_frame_bytes, MAX_CLIENT_FRAME),
+                frames_per_s=board.ws_frames_per_s,
+                rate_strikes=board.ws_rate_strikes,
             ),
             subscriber=sub,
             on_joined=on_joined,

@@ -56,7 +56,6 @@ from wealist.chat.schemas import SendMessage
 from wealist.chat.sequencer import ChatSubscriber
 from wealist.chat.ws.common import (
     FORBIDDEN_CLOSE_CODE,
-    RATE_CLOSE_CODE,
     TOO_MANY_SOCKETS_CLOSE_CODE,
     Connection,
     close_code_for,
@@ -69,7 +68,7 @@ from wealist.core.context import ServiceContext
 from wealist.core.deps import Ctx
 from wealist.core.errors import AppError, Forbidden, NotFound, ValidationFailed
 from wealist.core.realtime.hub import Subscriber
-from wealist.core.realtime.ws import PONG, authenticate_socket, error_frame, run_session
+from wealist.core.realtime.ws import PONG, authenticate_socket, run_session
 
 __all__ = ("chat_socket",)
 
@@ -217,12 +216,6 @@ class _Session:
             sub.offer(PONG)
             return
         self.conn.heard_from_client(active=True)
-        if not self.conn.allow():
-            if self.conn.strikes >= self.settings.ws_rate_strikes:
-                sub.shut(RATE_CLOSE_CODE)
-            else:
-                sub.offer(error_frame("RATE_LIMITED", "too many frames; slow down"))
-            return
         if isinstance(frame, Message):
             await self.send(frame)
         elif isinstance(frame, TypingStart | TypingStop):

@@ -18,7 +18,7 @@ from wealist.chat.actions.presence import do_touch, presence_of
 from wealist.core.context import ServiceContext
 from wealist.core.errors import AppError, Forbidden, NotFound
 from wealist.core.realtime.hub import Subscriber
-from wealist.core.realtime.ws import SessionLimits, error_frame
+from wealist.core.realtime.ws import RATE_CLOSE_CODE, SessionLimits, error_frame
 
 __all__ = (
     "CLIENT_GONE_CLOSE_CODE",
@@ -36,7 +36,6 @@ FORBIDDEN_CLOSE_CODE = 4403
 NOT_FOUND_CLOSE_CODE = 4404
 CLIENT_GONE_CLOSE_CODE = 4408  # no frame from the client within ws_client_timeout_s
 TOO_MANY_SOCKETS_CLOSE_CODE = 4409  # over ws_sockets_per_user
-RATE_CLOSE_CODE = 4429  # kept sending over ws_messages_per_s
 
 
 def close_code_for(exc: AppError) -> int:
@@ -56,18 +55,20 @@ async def refuse(socket: WebSocket[Any, Any, Any], code: int, error: str, messag
 
 
 def limits_of(ctx: ServiceContext) -> SessionLimits:
-    settings = ctx.settings
+    settings = settings_of(ctx)
     return SessionLimits(
         heartbeat_s=settings.ws_heartbeat_s,
         max_frame_bytes=settings.ws_max_frame_bytes,
         close_timeout_s=2.0,
+        frames_per_s=settings.ws_messages_per_s,
+        rate_strikes=settings.ws_rate_strikes,
     )
 
 
 class Connection:
     """One socket's leases (presence in its workspaces, its place in the user's socket
-    count), its client-frame budget, and the watchdog that closes it when the client
-    stops answering."""
+    count), and the watchdog that closes it when the client stops answering (its frame
+    budget is the kernel's, ``limits_of``)."""
 
     def __init__(self, ctx: ServiceContext, user: str, workspaces: Iterable[str]) -> None:
         self.ctx = ctx
@@ -76,9 +77,6 @@ class Connection:
         self.workspaces = list(workspaces)
         self.id = uuid.uuid4().hex
         self.presence = presence_of(ctx)
-        self._tokens = self.settings.ws_messages_per_s * 2
-        self._filled_at = time.monotonic()
-        self.strikes = 0
         self.heard = time.monotonic()
         self._renewed = time.monotonic()
         self._activity = time.monotonic()
@@ -101,19 +99,6 @@ class Connection:
             await self.presence.socket(self.user, self.id, "close", 0)
             for workspace in self.workspaces:
                 await do_touch(self.ctx, workspace, self.user, self.id, "close")
-
-    def allow(self) -> bool:
-        """Spend one frame of the budget (``ws_messages_per_s``, bursts of 2 s)."""
-        rate = self.settings.ws_messages_per_s
-        now = time.monotonic()
-        self._tokens = min(rate * 2, self._tokens + (now - self._filled_at) * rate)
-        self._filled_at = now
-        if self._tokens >= 1:
-            self._tokens -= 1
-            self.strikes = 0
-            return True
-        self.strikes += 1
-        return False
 
     def heard_from_client(self, *, active: bool) -> None:
         """A frame arrived: the client lives (and, if ``active``, its user is at it)."""

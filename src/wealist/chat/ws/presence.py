@@ -29,7 +29,6 @@ from wealist.chat.schemas import PresenceOut
 from wealist.chat.ws.common import (
     FORBIDDEN_CLOSE_CODE,
     NOT_FOUND_CLOSE_CODE,
-    RATE_CLOSE_CODE,
     TOO_MANY_SOCKETS_CLOSE_CODE,
     Connection,
     close_code_for,
@@ -43,7 +42,7 @@ from wealist.core.deps import Ctx
 from wealist.core.errors import AppError, NotFound
 from wealist.core.jobs import cancel_and_wait
 from wealist.core.realtime.hub import Subscriber
-from wealist.core.realtime.ws import PONG, authenticate_socket, error_frame, run_session
+from wealist.core.realtime.ws import PONG, authenticate_socket, run_session
 
 __all__ = ("presence_socket",)
 
@@ -134,13 +133,6 @@ async def presence_socket(socket: WebSocket[Any, Any, Any], ctx: Ctx) -> None:
         return frames
 
     async def handle(frame: Any, sub: Subscriber) -> None:
-        # the chat socket's frame budget: RATE_LIMITED while over it, 4429 when it goes on
-        if not conn_state.allow():
-            if conn_state.strikes >= conn_state.settings.ws_rate_strikes:
-                sub.shut(RATE_CLOSE_CODE)
-            else:
-                sub.offer(error_frame("RATE_LIMITED", "too many frames; slow down"))
-            return
         if isinstance(frame, Ping | Heartbeat):
             conn_state.heard_from_client(active=isinstance(frame, Heartbeat) and frame.active)
             sub.offer(PONG)

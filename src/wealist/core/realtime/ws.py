@@ -3,7 +3,9 @@
 A transport authenticates (before accept), authorizes through its ``actions``, then hands
 the socket to :func:`run_session` with the topics to join, a typed ``msgspec`` decoder for
 client frames and a handler. The loop owns what no endpoint should repeat: the frame size
-limit, ``ping`` -> ``pong``, a heartbeat frame at most every 30 s, one writer task per
+limit, a frame-rate budget (every client frame counts, malformed ones and pings too:
+``RATE_LIMITED`` error frames, then 4429), ``ping`` -> ``pong``, a heartbeat frame at most
+every 30 s, one writer task per
 socket draining its bounded queue (sends to different sockets never wait on each other),
 closing a socket whose queue overflowed, and closing every socket with 1012 when the
 process drains for a restart - after the frame being handled and what is queued went out.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -33,6 +36,7 @@ __all__ = (
     "DEFAULT_LIMITS",
     "HEARTBEAT",
     "PONG",
+    "RATE_CLOSE_CODE",
     "Ping",
     "SessionLimits",
     "authenticate_socket",
@@ -48,6 +52,7 @@ PONG = '{"type":"pong"}'
 HEARTBEAT = '{"type":"heartbeat"}'
 AUTH_CLOSE_CODE = 4401
 TOO_BIG_CLOSE_CODE = 1009
+RATE_CLOSE_CODE = 4429  # kept sending over the frame budget
 INTERNAL_ERROR_CLOSE_CODE = 1011
 ABNORMAL_CLOSE_CODE = 1006  # never sent: the peer went away without a close frame
 MAX_HEARTBEAT_S = 30.0
@@ -64,6 +69,29 @@ class SessionLimits(msgspec.Struct, frozen=True):
     heartbeat_s: float = 25.0  # capped at 30 s; 0 turns heartbeats off
     max_frame_bytes: int = 65_536  # UTF-8 bytes of one client frame
     close_timeout_s: float = 5.0  # how long a close frame may wait on a peer that does not read
+    frames_per_s: float = 0.0  # client frames a second, in bursts of 2 s' worth; 0: unlimited
+    rate_strikes: int = 20  # frames refused in a row before the socket closes (4429)
+
+
+class _FrameBudget:
+    """A token bucket over one socket's client frames."""
+
+    def __init__(self, per_s: float) -> None:
+        self.per_s = per_s
+        self.tokens = per_s * 2
+        self.filled_at = time.monotonic()
+        self.strikes = 0  # frames refused in a row
+
+    def spend(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.per_s * 2, self.tokens + (now - self.filled_at) * self.per_s)
+        self.filled_at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            self.strikes = 0
+            return True
+        self.strikes += 1
+        return False
 
 
 DEFAULT_LIMITS = SessionLimits()
@@ -245,6 +273,7 @@ async def _reader(
     *,
     idle: asyncio.Event,
 ) -> int:
+    budget = _FrameBudget(limits.frames_per_s) if limits.frames_per_s > 0 else None
     while True:
         message = await socket.receive()
         if sub.closed.is_set():  # closing: the client sends this again after it reconnects
@@ -258,21 +287,38 @@ async def _reader(
             continue
         if _frame_bytes(raw) > limits.max_frame_bytes:
             return TOO_BIG_CLOSE_CODE
-        try:
-            frame = decoder.decode(raw)
-        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
-            sub.offer(error_frame("INVALID_MESSAGE", str(exc)))
+        if budget is not None and not budget.spend():
+            if budget.strikes >= limits.rate_strikes:
+                sub.shut(RATE_CLOSE_CODE)  # what is queued (the error frames) goes out first
+                return RATE_CLOSE_CODE
+            sub.offer(error_frame("RATE_LIMITED", "too many frames; slow down"))
             continue
-        if isinstance(frame, Ping):
-            sub.offer(PONG)
-            continue
-        idle.clear()
-        try:
-            await handler(frame, sub)
-        except AppError as exc:
-            sub.offer(error_frame(exc.code, exc.message))
-        except Exception:
-            log.exception("ws.handler_failed")
-            sub.offer(error_frame("INTERNAL_ERROR", "Internal server error"))
-        finally:
-            idle.set()
+        await _take(raw, sub, decoder, handler, idle)
+
+
+async def _take(
+    raw: str | bytes,
+    sub: Subscriber,
+    decoder: msgspec.json.Decoder[F],
+    handler: Callable[[F, Subscriber], Awaitable[None]],
+    idle: asyncio.Event,
+) -> None:
+    """Decode one client frame and hand it on (``ping`` is answered here)."""
+    try:
+        frame = decoder.decode(raw)
+    except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
+        sub.offer(error_frame("INVALID_MESSAGE", str(exc)))
+        return
+    if isinstance(frame, Ping):
+        sub.offer(PONG)
+        return
+    idle.clear()
+    try:
+        await handler(frame, sub)
+    except AppError as exc:
+        sub.offer(error_frame(exc.code, exc.message))
+    except Exception:
+        log.exception("ws.handler_failed")
+        sub.offer(error_frame("INTERNAL_ERROR", "Internal server error"))
+    finally:
+        idle.set()
