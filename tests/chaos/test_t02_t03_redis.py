@@ -85,10 +85,11 @@ def audit(rows: list[tuple[int, str, str]], acks: dict[str, tuple[str, int]]) ->
 
 def clean(socket: FollowingSocket, last: int) -> None:
     transcript = socket.transcript
-    assert transcript.duplicates == []
-    assert transcript.gaps == []
-    assert transcript.resets == []
-    assert transcript.seqs == list(range(1, last + 1))
+    seen = f"{transcript} after {socket.reconnects} reconnects"  # the whole story on failure
+    assert transcript.duplicates == [], seen
+    assert transcript.gaps == [], seen
+    assert transcript.resets == [], seen
+    assert transcript.seqs == list(range(1, last + 1)), seen
 
 
 async def test_t02_redis_crashes_and_returns_empty_during_fan_out(

@@ -147,24 +147,37 @@ class ChatSubscriber(Subscriber):
                 self.hold()
                 try:
                     _, frames = await self._fill(self.delivered, target)
-                finally:
-                    self.release(target, frames, queue=True)
+                except BaseException:
+                    self._holding = False  # nothing passed on: what is held waits for a retry
+                    raise
+                self.release(target, frames, queue=True)
         except Exception:  # a database outage: the next gap or heartbeat check retries
             log.warning("chat.gap_fill_failed", exc_info=True)
-            self._holding = False
         finally:
             self._filling = None
 
     async def catch_up(self, newest: int | None = None) -> None:
-        """Pass on everything up to the chat's newest rev (a quiet gap, a broker outage)."""
+        """Pass on everything up to the chat's newest rev (a quiet gap, a broker outage).
+
+        The fill is claimed before anything is awaited: a heartbeat's check and a broker
+        reconnect can ask at once, and two fills of the same gap would pass it twice.
+        """
         if self._filling is not None or self._holding or self.closed.is_set():
             return
-        if newest is None:
-            newest, _ = await self._fill(self.delivered, self.delivered)
-        if newest > self.delivered:
-            self._filling = asyncio.ensure_future(self._fill_gap(newest))
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._filling)
+        self._filling = asyncio.ensure_future(self._catch_up(newest))
+        with contextlib.suppress(Exception):
+            await asyncio.shield(self._filling)
+
+    async def _catch_up(self, newest: int | None) -> None:
+        try:
+            if newest is None:
+                newest, _ = await self._fill(self.delivered, self.delivered)
+            if newest > self.delivered:
+                await self._fill_gap(newest)
+        except Exception:  # a database outage: the next heartbeat checks again
+            log.warning("chat.catch_up_failed", exc_info=True)
+        finally:
+            self._filling = None
 
     def stop(self) -> None:
         if self._timer is not None:
