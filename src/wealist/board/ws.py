@@ -25,7 +25,6 @@ from litestar.params import FromPath
 from wealist.board.actions import live
 from wealist.board.actions.common import caller_id, parse_uuid, settings_of
 from wealist.contracts import topics
-from wealist.contracts.membership import lost_workspace
 from wealist.core.deps import Ctx
 from wealist.core.errors import AppError, NotFound
 from wealist.core.jobs import cancel_and_wait
@@ -33,6 +32,7 @@ from wealist.core.realtime.hub import Subscriber
 from wealist.core.realtime.sequence import CATCH_UP, Sequencer, reset_frame
 from wealist.core.realtime.ws import (
     PONG,
+    AccessWatch,
     SessionLimits,
     authenticate_socket,
     error_frame,
@@ -120,16 +120,12 @@ async def project_socket(
 
     sequencer = Sequencer(0, fetch, lambda seq: reset_frame(seq, "gap", projectId=str(project_id)))
 
-    async def admit(frame: str) -> list[str]:
-        if lost_workspace(frame) is None:
-            return await sequencer.admit(frame)
+    async def still_allowed(_workspace: str) -> bool:
         try:
             await live.check_access(ctx, me, project_id)
         except NotFound:
-            sub.shut(FORBIDDEN_CLOSE_CODE)
-        except Exception as exc:  # noqa: BLE001  # an outage: the periodic check decides
-            ctx.log.warning("board.access_check_failed", error=type(exc).__name__)
-        return []  # the signal itself is never sent
+            return False
+        return True
 
     async def on_gap() -> None:  # pub/sub was down: the log has what it may have dropped
         sub.offer(CATCH_UP)
@@ -148,7 +144,7 @@ async def project_socket(
         await run_session(
             socket,
             hub,
-            topics=[topics.project(str(project_id)), topics.access(str(me))],
+            topics=[topics.project(str(project_id))],
             decoder=_frames,
             handler=_handle,
             limits=SessionLimits(
@@ -159,7 +155,8 @@ async def project_socket(
             ),
             subscriber=sub,
             on_joined=on_joined,
-            admit=admit,
+            admit=sequencer.admit,
+            access=AccessWatch(str(me), still_allowed),
         )
     finally:
         await cancel_and_wait([watcher])

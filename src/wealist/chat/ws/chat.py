@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine
 from typing import Any
 from uuid import UUID
 
@@ -63,12 +62,11 @@ from wealist.chat.ws.common import (
     refuse,
 )
 from wealist.contracts import topics
-from wealist.contracts.membership import lost_workspace
 from wealist.core.context import ServiceContext
 from wealist.core.deps import Ctx
 from wealist.core.errors import AppError, Forbidden, NotFound, ValidationFailed
 from wealist.core.realtime.hub import Subscriber
-from wealist.core.realtime.ws import PONG, authenticate_socket, run_session
+from wealist.core.realtime.ws import PONG, AccessWatch, authenticate_socket, run_session
 
 __all__ = ("chat_socket",)
 
@@ -130,22 +128,14 @@ async def _frames(
 
 class _SeatSubscriber(ChatSubscriber):
     """A participant's subscriber: the frame saying its user left (or was removed from)
-    the chat is the last one it passes on, then its socket closes with 4403. A signal
-    that its user lost a workspace (the user service's, on ``topics.access``) is not
-    passed on: it runs ``on_access_lost`` (an access check at once)."""
+    the chat is the last one it passes on, then its socket closes with 4403."""
 
-    def __init__(
-        self, me: UUID, chat_id: UUID, on_access_lost: Callable[[], None], *args: Any
-    ) -> None:
+    def __init__(self, me: UUID, chat_id: UUID, *args: Any) -> None:
         super().__init__(*args)
         self._left = member_frame(False, chat_id, me)[1:]  # after the event's rev
-        self._on_access_lost = on_access_lost
 
     @override
     def offer(self, frame: str) -> bool:
-        if lost_workspace(frame) is not None:
-            self._on_access_lost()
-            return True
         accepted = super().offer(frame)
         if frame.endswith(self._left):
             self.shut(FORBIDDEN_CLOSE_CODE)
@@ -166,9 +156,9 @@ class _Session:
         self.conn = conn
         assert ctx.hub is not None
         self.sub = _SeatSubscriber(
-            me, chat_id, self._check_soon, ctx.hub.queue_size, self.fill, self.settings.gap_wait_s
+            me, chat_id, ctx.hub.queue_size, self.fill, self.settings.gap_wait_s
         )
-        self._checks: set[asyncio.Future[Any]] = set()
+        self._checks: set[asyncio.Future[None]] = set()
 
     async def fill(self, since: int, upto: int) -> tuple[int, list[tuple[int, str]]]:
         """The sequencer's reads: the newest rev, and the events in (since, upto]."""
@@ -251,33 +241,28 @@ class _Session:
     def heartbeat(self) -> str:
         """The heartbeat frame (with the newest seq and rev sent), and a check for a
         quiet gap."""
-        self._spawn(self._tail_check())
+        check = asyncio.ensure_future(self._tail_check())
+        self._checks.add(check)
+        check.add_done_callback(self._checks.discard)
         return heartbeat_frame(self.sub.seq, self.sub.delivered)
 
-    def _check_soon(self) -> None:
-        self._spawn(self._access_check())
-
-    def _spawn(self, check: Coroutine[Any, Any, bool | None]) -> None:
-        task = asyncio.ensure_future(check)
-        self._checks.add(task)
-        task.add_done_callback(self._checks.discard)
-
-    async def _access_check(self) -> bool:
-        """False (and the socket closes with 4403) when its user may no longer read the
-        chat: removed from its workspace (or from the chat) meanwhile."""
+    async def still_allowed(self, _workspace: str = "") -> bool:
+        """Whether its user may still read the chat (not removed from its workspace or
+        from the chat meanwhile); an outage raises."""
         try:
             async with self.ctx.database.connection() as conn:
                 await access_chat(self.ctx, conn, self.chat_id, self.me)
         except (NotFound, Forbidden):
-            self.sub.shut(FORBIDDEN_CLOSE_CODE)
             return False
-        except Exception as exc:  # noqa: BLE001  # an outage: keep the socket, check again
-            self.ctx.log.warning("chat.access_check_failed", error=type(exc).__name__)
         return True
 
     async def _tail_check(self) -> None:
-        if not await self._access_check():
-            return
+        try:
+            if not await self.still_allowed():
+                self.sub.shut(FORBIDDEN_CLOSE_CODE)
+                return
+        except Exception as exc:  # noqa: BLE001  # an outage: keep the socket, check again
+            self.ctx.log.warning("chat.access_check_failed", error=type(exc).__name__)
         # The last message of a burst may have been committed by a process that died
         # before publishing it; nothing later would reveal the gap.
         try:
@@ -294,13 +279,14 @@ class _Session:
                 await run_session(
                     socket,
                     self.ctx.hub,
-                    topics=[topics.chat(str(self.chat_id)), topics.access(str(self.me))],
+                    topics=[topics.chat(str(self.chat_id))],
                     decoder=_decoder,
                     handler=self.handle,
                     limits=limits_of(self.ctx),
                     heartbeat=self.heartbeat,
                     subscriber=self.sub,
                     on_joined=self.on_joined,
+                    access=AccessWatch(str(self.me), self.still_allowed),
                 )
         finally:
             self.sub.stop()

@@ -13,13 +13,11 @@ client reconnects with the workspaces it still has.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 from uuid import UUID
 
 import msgspec
 from litestar import WebSocket, websocket
-from typing_extensions import override
 
 from wealist.chat import store
 from wealist.chat.actions.common import caller_id, parse_uuid, settings_of
@@ -27,7 +25,6 @@ from wealist.chat.actions.presence import presence_of
 from wealist.chat.frames import Active, Heartbeat, Ping, PresenceFrame, status_frame
 from wealist.chat.schemas import PresenceOut
 from wealist.chat.ws.common import (
-    FORBIDDEN_CLOSE_CODE,
     NOT_FOUND_CLOSE_CODE,
     TOO_MANY_SOCKETS_CLOSE_CODE,
     Connection,
@@ -36,13 +33,11 @@ from wealist.chat.ws.common import (
     refuse,
 )
 from wealist.contracts import topics
-from wealist.contracts.membership import lost_workspace
 from wealist.core.context import ServiceContext
 from wealist.core.deps import Ctx
 from wealist.core.errors import AppError, NotFound
-from wealist.core.jobs import cancel_and_wait
 from wealist.core.realtime.hub import Subscriber
-from wealist.core.realtime.ws import PONG, authenticate_socket, run_session
+from wealist.core.realtime.ws import PONG, AccessWatch, authenticate_socket, run_session
 
 __all__ = ("presence_socket",)
 
@@ -68,39 +63,6 @@ async def _workspaces(ctx: ServiceContext, me: UUID, raw: str | None) -> list[st
         elif strict:
             raise NotFound("workspace not found")
     return found
-
-
-class _PresenceSubscriber(Subscriber):
-    """Passes presence frames on; an access-lost signal for a followed workspace is not
-    passed on but checked, and the socket closes (4403) if the membership is gone."""
-
-    def __init__(self, ctx: ServiceContext, me: UUID, workspaces: list[str]) -> None:
-        assert ctx.hub is not None
-        super().__init__(ctx.hub.queue_size)
-        self._ctx = ctx
-        self._me = str(me)
-        self._workspaces = set(workspaces)
-        self.checks: set[asyncio.Task[None]] = set()
-
-    @override
-    def offer(self, frame: str) -> bool:
-        workspace = lost_workspace(frame)
-        if workspace is None:
-            return super().offer(frame)
-        if workspace in self._workspaces:
-            task = asyncio.ensure_future(self._check(workspace))
-            self.checks.add(task)
-            task.add_done_callback(self.checks.discard)
-        return True
-
-    async def _check(self, workspace: str) -> None:
-        try:
-            membership = await self._ctx.membership.get(workspace, self._me)
-        except Exception as exc:  # noqa: BLE001  # unknown: keep the socket
-            self._ctx.log.warning("chat.presence_access_check_failed", error=type(exc).__name__)
-            return
-        if not membership.is_member:
-            self.shut(FORBIDDEN_CLOSE_CODE)
 
 
 @websocket("/api/chats/ws/presence")
@@ -139,24 +101,26 @@ async def presence_socket(socket: WebSocket[Any, Any, Any], ctx: Ctx) -> None:
         elif isinstance(frame, Active):
             conn_state.heard_from_client(active=True)
 
+    async def still_allowed(workspace: str) -> bool:
+        """Its user lost a workspace: the socket closes if it follows that one."""
+        if workspace not in workspaces:
+            return True
+        return (await ctx.membership.get(workspace, str(me))).is_member
+
     assert ctx.hub is not None
-    sub = _PresenceSubscriber(ctx, me, workspaces)
+    sub = ctx.hub.subscriber()
     try:
         async with conn_state.watchdog(sub):
             await run_session(
                 socket,
                 ctx.hub,
-                topics=[
-                    *(topics.presence(w) for w in workspaces),
-                    topics.chat_user(str(me)),
-                    topics.access(str(me)),
-                ],
+                topics=[*(topics.presence(w) for w in workspaces), topics.chat_user(str(me))],
                 decoder=_decoder,
                 handler=handle,
                 limits=limits_of(ctx),
                 subscriber=sub,
                 on_joined=on_joined,
+                access=AccessWatch(str(me), still_allowed),
             )
     finally:
-        await cancel_and_wait(sub.checks)
         await conn_state.close()

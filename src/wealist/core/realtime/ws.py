@@ -5,7 +5,8 @@ the socket to :func:`run_session` with the topics to join, a typed ``msgspec`` d
 client frames and a handler. The loop owns what no endpoint should repeat: the frame size
 limit, a frame-rate budget (every client frame counts, malformed ones and pings too:
 ``RATE_LIMITED`` error frames, then 4429), ``ping`` -> ``pong``, a heartbeat frame at most
-every 30 s, one writer task per
+every 30 s, an access re-check the moment the user service says the socket's user lost a
+workspace (``AccessWatch``; 4403 when it is gone), one writer task per
 socket draining its bounded queue (sends to different sockets never wait on each other),
 closing a socket whose queue overflowed, and closing every socket with 1012 when the
 process drains for a restart - after the frame being handled and what is queued went out.
@@ -17,12 +18,14 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import msgspec
 import structlog
 from litestar import WebSocket
 
+from wealist.contracts import topics as topic_names
+from wealist.contracts.membership import lost_workspace
 from wealist.core.errors import AppError, TokenRejected
 from wealist.core.jobs import cancel_and_wait
 from wealist.core.realtime.hub import OVERFLOW_CLOSE_CODE, Hub, Subscriber
@@ -34,9 +37,11 @@ if TYPE_CHECKING:
 
 __all__ = (
     "DEFAULT_LIMITS",
+    "FORBIDDEN_CLOSE_CODE",
     "HEARTBEAT",
     "PONG",
     "RATE_CLOSE_CODE",
+    "AccessWatch",
     "Ping",
     "SessionLimits",
     "authenticate_socket",
@@ -53,6 +58,7 @@ HEARTBEAT = '{"type":"heartbeat"}'
 AUTH_CLOSE_CODE = 4401
 TOO_BIG_CLOSE_CODE = 1009
 RATE_CLOSE_CODE = 4429  # kept sending over the frame budget
+FORBIDDEN_CLOSE_CODE = 4403  # its user lost access to what it follows
 INTERNAL_ERROR_CLOSE_CODE = 1011
 ABNORMAL_CLOSE_CODE = 1006  # never sent: the peer went away without a close frame
 MAX_HEARTBEAT_S = 30.0
@@ -120,11 +126,30 @@ async def authenticate_socket(
 Admit = Callable[[str], Awaitable[list[str]]]
 
 
+class AccessWatch(NamedTuple):
+    """Whose socket it is, and what to ask when the user service signals that this user
+    lost a workspace (``topics.access``): ``still_allowed(workspace_id)``; False closes the
+    socket with 4403. A check that fails (an outage) keeps it: the service's periodic
+    check decides later."""
+
+    user_id: str
+    still_allowed: Callable[[str], Awaitable[bool]]
+
+
+async def _allowed(access: AccessWatch, workspace: str) -> bool:
+    try:
+        return await access.still_allowed(workspace)
+    except Exception as exc:  # noqa: BLE001  # cannot tell now: keep the socket
+        log.warning("ws.access_check_failed", error=type(exc).__name__)
+        return True
+
+
 async def _writer(
     socket: WebSocket[Any, Any, Any],
     subscriber: Subscriber,
     first: Iterable[str],
     admit: Admit | None,
+    access: AccessWatch | None,
 ) -> None:
     # One writer per socket: a socket whose peer does not read blocks only here, and its
     # queue then overflows into a 1013 close; sends to other sockets never wait on it.
@@ -136,6 +161,10 @@ async def _writer(
         frame = await queue.get()
         if frame is _FLUSHED:
             return
+        if access is not None and (workspace := lost_workspace(frame)) is not None:
+            if not await _allowed(access, workspace):  # the signal itself is never sent
+                subscriber.shut(FORBIDDEN_CLOSE_CODE)
+            continue
         if admit is None:
             await send({"type": "websocket.send", "bytes": None, "text": frame})
             continue
@@ -165,6 +194,7 @@ async def run_session(
     subscriber: Subscriber | None = None,
     on_joined: Callable[[Subscriber], Awaitable[Iterable[str] | None]] | None = None,
     admit: Admit | None = None,
+    access: AccessWatch | None = None,
 ) -> int:
     """Serve a socket until either side closes; returns the close code.
 
@@ -180,8 +210,12 @@ async def run_session(
     ``admit`` (e.g. a :class:`~wealist.core.realtime.sequence.Sequencer`'s) decides, in the
     socket's writer, what each queued frame becomes: dropped, sent, or sent after the
     frames missing before it.
+
+    ``access``: the socket also follows its user's access signals (``AccessWatch``).
     """
     sub = subscriber or hub.subscriber()
+    if access is not None:
+        topics = [*topics, topic_names.access(access.user_id)]
     tasks: list[asyncio.Task[Any]] = []
     code = 1000
     idle = asyncio.Event()  # set while the reader handles no client frame
@@ -198,7 +232,7 @@ async def run_session(
         if on_joined is not None and not sub.closed.is_set():
             first = await on_joined(sub) or ()
         tasks = [
-            asyncio.create_task(_writer(socket, sub, first, admit)),
+            asyncio.create_task(_writer(socket, sub, first, admit, access)),
             asyncio.create_task(_reader(socket, sub, decoder, handler, limits, idle=idle)),
             asyncio.create_task(sub.closed.wait()),
         ]
