@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from tests.storage.support import Drive, assert_error, data
-from tests.user.support import Actor, World
+from tests.user.support import Actor, World, member_id_of
 
 SHARE_KEYS = {
     "id",
@@ -247,6 +249,67 @@ async def test_share_listings_and_changes_are_for_who_may_manage_them(
         404,
         "NOT_FOUND",
     )
+
+
+async def test_only_who_shared_it_or_a_workspace_admin_may_change_or_revoke_a_share(
+    local_drive: Drive, world: World, users: httpx.AsyncClient
+) -> None:
+    """Editing the item is not enough: the owner's link, changed or revoked by a plain
+    member who may edit the file, is refused (403) and stays as it was; the workspace's
+    OWNER and ADMIN may change or revoke anybody's, also a link of someone who left."""
+    drive = local_drive
+    file = await drive.upload(world.owner, world.a, "plan.txt")  # the workspace drive: all edit
+    body = {"entityType": "FILE", "entityId": file["id"], "isPublic": True}
+    owners = data(await share(drive, world.owner, **body, permission="VIEWER"), 201)
+    path = f"/api/storage/shares/{owners['id']}"
+
+    async def owners_link() -> Any:
+        return data(await drive.client.get(path, headers=world.owner.headers))
+
+    before = await owners_link()
+    member = world.member.headers
+    assert_error(
+        await drive.client.put(path, json={"permission": "EDITOR"}, headers=member),
+        403,
+        "FORBIDDEN",
+    )
+    assert_error(await drive.client.delete(path, headers=member), 403, "FORBIDDEN")
+    assert await owners_link() == before
+    assert data(await drive.client.get(path, headers=member))["id"] == owners["id"]  # may see it
+    code = owners["shareLink"]
+    assert data(await drive.client.get(f"/api/public/storage/share/{code}"))["file"]["id"]
+
+    changed = await drive.client.put(
+        path, json={"permission": "EDITOR"}, headers=world.admin.headers
+    )
+    assert data(changed)["permission"] == "EDITOR"
+    members = data(await share(drive, world.member, **body, permission="VIEWER"), 201)
+    assert (
+        data(
+            await drive.client.put(
+                f"/api/storage/shares/{members['id']}",
+                json={"permission": "EDITOR"},
+                headers=world.owner.headers,
+            )
+        )["permission"]
+        == "EDITOR"
+    )
+    data(await drive.client.delete(f"/api/storage/shares/{members['id']}", headers=member))
+
+    # A member shares a link and leaves: an admin revokes it, and it stops working.
+    leaked = data(await share(drive, world.member, **body, permission="VIEWER"), 201)
+    membership = await member_id_of(users, world.owner, world.a, world.member)
+    removed = await users.delete(
+        f"/api/workspaces/{world.a}/members/{membership}", headers=world.owner.headers
+    )
+    assert removed.status_code == 200, removed.text
+    public = f"/api/public/storage/share/{leaked['shareLink']}"
+    assert data(await drive.client.get(public))["share"]["id"] == leaked["id"]  # still out there
+    leaked_path = f"/api/storage/shares/{leaked['id']}"
+    assert_error(await drive.client.delete(leaked_path, headers=member), 404, "NOT_FOUND")
+    data(await drive.client.delete(leaked_path, headers=world.admin.headers))
+    assert_error(await drive.client.get(public), 404, "NOT_FOUND")
+    data(await drive.client.delete(path, headers=world.owner.headers))
 
 
 async def test_a_public_link_downloads_anonymously_until_revoked(

@@ -1,9 +1,13 @@
 """Shares: with a workspace member (it grants them access), or by public link.
 
 Sharing an item needs EDIT on it; the person shared with must be a member of the item's
-workspace. Who shared it, and anyone with EDIT on the item, may see, change or revoke a
-share; the person it is shared with may see it. A revoked share stops working at once
-(access is decided from the shares table on every request).
+workspace. Who may see a share: who shared it, the person it is shared with, and anyone
+with EDIT on the item. Who may change or revoke it: who shared it, and the OWNER or an
+ADMIN of the workspace (even without access to the item: a link of someone who left can
+still be revoked); anyone else gets 403 when they may see the share, else 404. Editing the
+item is not enough: one editor cannot take over or revoke another's share or public link.
+A revoked share stops working at once (access is decided from the shares table on every
+request).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from wealist.core.context import ServiceContext
 from wealist.core.db import Conn
 from wealist.core.errors import AlreadyExists, Forbidden, NotFound, ValidationFailed
 from wealist.storage import store
-from wealist.storage.actions.common import EDIT, access_file, access_folder, access_workspace
+from wealist.storage.actions.common import EDIT, access_file, access_folder
 from wealist.storage.rows import FileSeat, FolderSeat, ShareRow
 from wealist.storage.schemas import CreateShare, SharedItemOut, ShareOut, UpdateShare
 
@@ -39,6 +43,9 @@ __all__ = (
 )
 
 SHARE_NOT_FOUND = "share not found"
+WORKSPACE_MANAGERS = frozenset({"OWNER", "ADMIN"})  # may change or revoke anybody's share
+_REFUSED = "only who shared it, or an admin of the workspace, can change or revoke a share"
+_UNSEEN = "only who shared it, who it is shared with, or an editor of the item can see it"
 _hasher = PasswordHasher()
 
 
@@ -135,15 +142,15 @@ async def do_create_share(ctx: ServiceContext, me: UUID, new: CreateShare) -> Sh
 async def _share_for(
     ctx: ServiceContext, conn: Conn, me: UUID, share_id: UUID, *, manage: bool
 ) -> ShareRow:
-    """The share if the caller may see it (``manage``: change it); else 404 / 403."""
+    """The share if the caller may see it (``manage``: change or revoke it); else 404 when
+    they may not even see it, 403 when they may see it but not change it."""
     row = await store.share_by_id(conn, share_id)
     if row is None or row.entity_name is None:
         raise NotFound(SHARE_NOT_FOUND)
-    try:
-        await access_workspace(ctx, row.workspace_id, me)
-    except NotFound:
-        raise NotFound(SHARE_NOT_FOUND) from None
-    if row.shared_by_id == me:
+    membership = await ctx.membership.get(str(row.workspace_id), str(me))
+    if not membership.is_member:
+        raise NotFound(SHARE_NOT_FOUND)
+    if row.shared_by_id == me or (manage and membership.role in WORKSPACE_MANAGERS):
         return row
     entity_id = row.file_id or row.folder_id
     assert entity_id is not None  # the table's CHECK
@@ -151,9 +158,11 @@ async def _share_for(
         await _entity(ctx, conn, row.entity_type, entity_id, me, need=EDIT)
     except Forbidden:
         if manage or row.shared_with_id != me:
-            raise Forbidden("only who shared it, or an editor of the item, can do this") from None
+            raise Forbidden(_REFUSED if manage else _UNSEEN) from None
     except NotFound:
         raise NotFound(SHARE_NOT_FOUND) from None
+    if manage:  # an editor of the item, but not whoever shared it
+        raise Forbidden(_REFUSED)
     return row
 
 
