@@ -282,6 +282,9 @@ async def test_limits_close_only_the_violating_socket(chat_process: Any, world: 
                 assert (await s1.recv_type("ERROR"))["code"] == "INVALID_MESSAGE"
                 await s1.send(json.dumps({"type": "DANCE"}))
                 assert (await s1.recv_type("ERROR"))["code"] == "INVALID_MESSAGE"
+                # a NUL (text columns cannot hold one): refused before anything is stored
+                await s1.send({"type": "MESSAGE", "content": "nul \u0000 inside"})
+                assert (await s1.recv_type("ERROR"))["code"] == "INVALID_MESSAGE"
                 await s1.send({"type": "MESSAGE", "content": "still here"})
                 assert (await s1.recv_type("MESSAGE_ACK"))["seq"] == acked + 1
             while (got := await control.recv_type("MESSAGE_RECEIVED"))["message"]["content"] != (

@@ -98,6 +98,12 @@ async def test_board_socket_limits_close_only_the_violator(
                 # an unknown frame: ignored (contract 5.7), the socket lives
                 await odd.send(json.dumps({"type": "DANCE"}))
                 await odd.ready()
+            # nested a thousand deep (2 KB, under the frame limit): an error, the socket lives
+            async with open_socket(base, path, world.owner) as deep:
+                assert (await deep.recv())["type"] == "connected"
+                await deep.send('{"type": "ping", "x": ' + "[" * 1000 + "]" * 1000 + "}")
+                assert (await deep.recv_type("ERROR"))["code"] == "INVALID_MESSAGE"
+                await deep.ready()
             # too many frames a second (2 here), pings too: RATE_LIMITED, then 4429
             async with open_socket(base, path, world.owner) as noisy:
                 assert (await noisy.recv())["type"] == "connected"

@@ -43,6 +43,7 @@ from wealist.core.internal import INTERNAL_KEY_HEADER, check_internal_key
 from wealist.core.logging import configure_logging
 from wealist.core.metrics import CONTENT_TYPE_LATEST
 from wealist.core.middleware import USER_ID_KEY, RequestContextMiddleware, request_id_of
+from wealist.core.request import GuardedRequest
 from wealist.core.security import KeySet, Principal, bearer_token
 from wealist.core.settings import CoreSettings
 from wealist.core.spec import ServiceSpec
@@ -95,6 +96,16 @@ def to_app_error(exc: Exception) -> AppError:
         return ValidationFailed(str(exc))
     if isinstance(exc, HTTPException):
         return _from_http(exc)
+    if isinstance(exc, psycopg.Error):
+        return _from_database(exc)
+    return AppError()
+
+
+def _from_database(exc: psycopg.Error) -> AppError:
+    if isinstance(exc, psycopg.DataError):
+        # A value the request carried that the database cannot hold (a number out of
+        # range, a NUL in text): the caller's input, refused after a rollback.
+        return ValidationFailed("a value in the request is out of range or cannot be stored")
     if isinstance(exc, psycopg.errors.UniqueViolation):
         # A race the action's own checks could not see (two requests inserting the same
         # thing at once): the database kept one, the other caller hears it conflicts.
@@ -251,6 +262,7 @@ def _assemble(
         cors_config=_cors(settings),
         exception_handlers={Exception: exception_handler(envelope(default_envelope))},
         request_max_body_size=settings.max_body_bytes,
+        request_class=GuardedRequest,
         openapi_config=OpenAPIConfig(
             title=title, version="1.0.0", path="/schema", render_plugins=[JsonRenderPlugin()]
         ),

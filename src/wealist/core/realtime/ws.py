@@ -28,6 +28,7 @@ from wealist.contracts import topics as topic_names
 from wealist.contracts.membership import lost_workspace
 from wealist.core.errors import AppError, TokenRejected
 from wealist.core.jobs import cancel_and_wait
+from wealist.core.jsonguard import has_nul
 from wealist.core.realtime.hub import OVERFLOW_CLOSE_CODE, Hub, Subscriber
 from wealist.core.security import Principal
 from wealist.core.tickets import socket_credential
@@ -342,6 +343,12 @@ async def _take(
         frame = decoder.decode(raw)
     except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
         sub.offer(error_frame("INVALID_MESSAGE", str(exc)))
+        return
+    except RecursionError:  # an Any field of the frame type, nested a thousand deep
+        sub.offer(error_frame("INVALID_MESSAGE", "frame nested too deep"))
+        return
+    if has_nul(raw):  # text columns cannot hold one: refused before the handler writes
+        sub.offer(error_frame("INVALID_MESSAGE", "NUL characters are not allowed"))
         return
     if isinstance(frame, Ping):
         sub.offer(PONG)
