@@ -4,13 +4,20 @@ A service's matrix lists :class:`Case` rows; :func:`check_routes_covered` fails 
 app serves a route without a row, and :func:`check_case` runs one row for every actor,
 also checking that no actor outside workspace A sees anything of it, and that no actor
 sees what the setup marks private to others (another user's notification, session...).
+
+A refused write changes nothing: every row of a mutating method (POST, PUT, PATCH, DELETE)
+that some actor is refused (4xx) names its ``state``, a reader of what the write would
+change (through the API as a privileged actor, see :func:`api`, or the service's own rows
+where no API shows them). It is read before and after each refused actor's request and
+must be equal; a mutating row without a reader fails before any request
+(:func:`require_state`), so no new row can forget it.
 :class:`SocketCase` rows claim WebSocket routes; ``tests/authz/test_system_matrix.py``
 checks every service's OpenAPI operations and sockets against the rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +29,7 @@ from tests.user.support import World
 
 KERNEL_ROUTES = ("/health", "/api/health", "/metrics", "/schema")
 OUTSIDERS = frozenset({"outsider", "other_admin", "anonymous"})
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass
@@ -47,6 +55,27 @@ async def nothing(clients: Any, world: World) -> Setup:
 
 
 @dataclass(frozen=True)
+class Stage:
+    """What a state reader sees: the app under test, the module's clients (as ``prepare``
+    gets them), the world and the setup."""
+
+    client: Any
+    clients: Any
+    world: Any
+    setup: Setup
+
+    def actor(self, name: str) -> Any:
+        return self.setup.actors.get(name) or self.world.actors()[name]
+
+    def fill(self, text: str) -> str:
+        return text.format(**values_of(self.world, self.setup))
+
+
+# What a refused write must leave as it was: any value compared with ==.
+State = Callable[[Stage], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
 class Case:
     method: str
     route: str  # the route's path format, as the app lists it
@@ -56,10 +85,17 @@ class Case:
     fresh: bool = False  # a success changes what the next actor would see
     discloses: bool = False  # a success may name workspace A to an outsider (by design)
     after: After | None = None
+    state: State | None = None  # a mutating row's: unchanged after every refused request
+    note: str = ""  # tells apart rows of one route (another object, another author)
 
     @property
     def id(self) -> str:
         return f"{self.method} {self.route}"
+
+    @property
+    def label(self) -> str:
+        """The test id: the route's, and the note when one route has several rows."""
+        return f"{self.id} ({self.note})" if self.note else self.id
 
 
 @dataclass(frozen=True)
@@ -75,18 +111,26 @@ class SocketCase:
         return f"WS {self.route}"
 
 
+def values_of(world: Any, setup: Setup) -> dict[str, str]:
+    """What paths are formatted with: a :class:`World`'s ids (``{a}``, ``{b}``, ``{owner}``,
+    ``{member_user}``) when the world is one, plus whatever the setup holds."""
+    found = {}
+    if isinstance(world, World):
+        found = {
+            "a": world.a,
+            "b": world.b,
+            "owner": world.owner.user_id,
+            "member_user": world.member.user_id,
+        }
+    return {**found, **setup.values}
+
+
 def at(path: str, body: Any = None, **headers: str) -> Request:
     """A request to ``path``, formatted with the world's ids and the setup's values
     (``{a}``, ``{b}``, ``{owner}``, ``{member_user}``, plus whatever the setup holds)."""
 
     def build(world: World, setup: Setup) -> tuple[str, Any, dict[str, str]]:
-        values = {
-            "a": world.a,
-            "b": world.b,
-            "owner": world.owner.user_id,
-            "member_user": world.member.user_id,
-            **setup.values,
-        }
+        values = values_of(world, setup)
         filled = body(values) if callable(body) else body
         return (
             path.format(**values),
@@ -95,6 +139,64 @@ def at(path: str, body: Any = None, **headers: str) -> Request:
         )
 
     return build
+
+
+def api(
+    *paths: str,
+    by: str = "owner",
+    keep: Callable[[Any], Any] | None = None,
+    client: Callable[[Stage], Any] | None = None,
+    **headers: str,
+) -> State:
+    """State read through the API: a GET of each of ``paths`` (formatted like :func:`at`)
+    as actor ``by``; each gives its status and, when answered, its JSON body without the
+    envelope's ``requestId`` (``keep(body)`` when given: the part that matters, or without
+    what changes on every read). ``client``: where to send them, when not the app under
+    test (another service)."""
+
+    async def read(stage: Stage) -> Any:
+        who = stage.actor(by)
+        to = stage.client if client is None else client(stage)
+        extra = {k.replace("_", "-"): stage.fill(v) for k, v in headers.items()}
+        found = []
+        for path in paths:
+            response = await to.get(stage.fill(path), headers={**who.headers, **extra})
+            body = None  # a refusal: its status says it (its envelope's request id changes)
+            if response.status_code < 400 and response.content:
+                body = response.json()
+                if isinstance(body, dict):
+                    body.pop("requestId", None)
+                body = keep(body) if keep is not None else body
+            found.append((path, response.status_code, body))
+        return found
+
+    return read
+
+
+def require_state(case_id: str, method: str, expect: tuple[int, ...], state: object) -> None:
+    """A write that some actor is refused names what it must leave unchanged."""
+    if method in MUTATING and any(400 <= s < 500 for s in expect) and state is None:
+        raise AssertionError(
+            f"{case_id}: a write refused to some actor needs a state reader (state=...): what"
+            " it would change, read before and after each refusal"
+        )
+
+
+async def check_unchanged(
+    state: State, stage: Stage, before: Any, name: str, response: httpx.Response
+) -> None:
+    after = await state(stage)
+    assert after == before, (
+        f"refused {name} ({response.status_code}) but the state changed",
+        before,
+        after,
+        response.text,
+    )
+
+
+def refusals(actors: tuple[str, ...], expect: tuple[int, ...]) -> Mapping[str, bool]:
+    """Which actors the row refuses (4xx): their requests must change nothing."""
+    return {a: 400 <= s < 500 for a, s in zip(actors, expect, strict=True)}
 
 
 def check_routes_covered(app: Litestar, cases: list[Case]) -> None:
@@ -134,9 +236,14 @@ async def check_case(  # a cell needs all of these
 
     ``outsiders`` see none of ``secrets(world)`` (unless the case ``discloses``); every
     actor sees nothing ``setup.private`` keeps from it; a refusal carries ``error_keys``
-    (the service's error envelope)."""
+    (the service's error envelope); a refused write leaves ``case.state`` as it was."""
+    refused = refusals(actors, case.expect)
     world = await new_world()
     setup = await case.prepare(clients, world)
+    if case.state is not None:  # a reader that changes by itself would prove nothing
+        stage = Stage(client, clients, world, setup)
+        first = await case.state(stage)
+        assert await case.state(stage) == first, f"{case.id}: its state reader is not stable"
     got: dict[str, int] = {}
     for name in actors:
         if case.fresh:
@@ -144,6 +251,9 @@ async def check_case(  # a cell needs all of these
             setup = await case.prepare(clients, world)
         actor = setup.actors.get(name) or world.actors()[name]
         path, body, headers = case.request(world, setup)
+        stage = Stage(client, clients, world, setup)
+        watch = case.state if case.method in MUTATING and refused[name] else None
+        before = await watch(stage) if watch is not None else None
         response = await client.request(
             case.method,
             path,
@@ -158,6 +268,8 @@ async def check_case(  # a cell needs all of these
         assert_private(setup, name, response)
         if response.status_code >= 400:
             assert set(response.json()) >= error_keys, response.text
+        if watch is not None and 400 <= response.status_code < 500:
+            await check_unchanged(watch, stage, before, name, response)
         if case.after is not None:
             await case.after(clients, world, setup, name, response)
     assert got == dict(zip(actors, case.expect, strict=True)), got
