@@ -88,6 +88,7 @@ def token(key: rsa.RSAPrivateKey, user_id: str) -> str:
     claims = {
         "sub": user_id,
         "iss": ISSUER,
+        "aud": "wealist-api",
         "iat": now,
         "exp": now + 3600,
         "type": "access",

@@ -126,6 +126,7 @@ def tokens(results: Results, scale: float) -> None:
             {
                 "sub": str(uuid.uuid4()),
                 "iss": "bench",
+                "aud": "wealist-api",
                 "iat": now,
                 "exp": now + 900,
                 "type": "access",

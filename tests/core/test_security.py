@@ -68,6 +68,13 @@ def negative_corpus(issuer: TokenIssuer) -> dict[str, tuple[str | None, str]]:
             "AUTH003",
         ),
         "expired": (f"Bearer {issuer.token(exp=now - 3600, iat=now - 4000)}", "AUTH002"),
+        # our key, but minted for another API (or for none): not ours to accept
+        "another audience": (f"Bearer {issuer.token(aud='some-other-api')}", "AUTH001"),
+        "only other audiences": (
+            f"Bearer {issuer.token(aud=['some-other-api', 'x'])}",
+            "AUTH001",
+        ),
+        "no audience": (f"Bearer {issuer.token(aud=None)}", "AUTH001"),
         "wrong issuer": (f"Bearer {issuer.token(iss='https://evil.example')}", "AUTH001"),
         "refresh token as access": (f"Bearer {issuer.token(type='refresh')}", "AUTH001"),
         "no type": (f"Bearer {issuer.token(type=None)}", "AUTH001"),

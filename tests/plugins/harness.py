@@ -57,6 +57,7 @@ from wealist.devstack.servers import PostgresServer, RedisServer, free_port, por
 from wealist.services import SERVICES, spec
 
 ISSUER = "wealist-auth-service"
+AUDIENCE = "wealist-api"  # CoreSettings.jwt_audience
 INTERNAL_KEY = "test-internal-key-0123456789abcdef"
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -269,6 +270,7 @@ class TokenIssuer:
         claims: dict[str, Any] = {
             "sub": user_id or str(uuid.uuid4()),
             "iss": ISSUER,
+            "aud": AUDIENCE,
             "iat": now,
             "exp": now + 900,
             "type": "access",

@@ -31,14 +31,19 @@ def build_auth(ctx: ServiceContext) -> Auth:
     keys = load_keyring(settings)
     # The auth service verifies with its own keys, never through its JWKS over HTTP.
     ctx.verifier = TokenVerifier(
-        StaticKeySet(keys.public), RedisRevocations(ctx.redis), settings.jwt_issuer
+        StaticKeySet(keys.public),
+        RedisRevocations(ctx.redis),
+        settings.jwt_issuer,
+        audience=settings.jwt_audience,
     )
     return Auth(
         settings=settings,
         db=ctx.database,
         redis=ctx.redis,
         keys=keys,
-        minter=Minter(keys, settings.jwt_issuer, settings.access_token_ttl_s),
+        minter=Minter(
+            keys, settings.jwt_issuer, settings.jwt_audience, settings.access_token_ttl_s
+        ),
         verifier=ctx.verifier,
         revocations=Revocations(ctx.database, ctx.redis, settings.access_token_ttl_s),
         throttle=LoginThrottle(

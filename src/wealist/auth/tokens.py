@@ -1,6 +1,6 @@
 """Minting access and refresh tokens (RS256, the active key's ``kid``).
 
-Claims: ``sub`` ``iss`` ``iat`` ``exp`` ``type`` ``jti`` ``sid`` (the session, i.e. the
+Claims: ``sub`` ``iss`` ``aud`` ``iat`` ``exp`` ``type`` ``jti`` ``sid`` (the session, i.e. the
 refresh family) and ``email`` when known. Every service checks ``type``, so a refresh
 token never passes as an access token nor the other way round.
 """
@@ -30,9 +30,10 @@ class Minted(msgspec.Struct, frozen=True):
 
 
 class Minter:
-    def __init__(self, keys: KeyRing, issuer: str, access_ttl_s: int) -> None:
+    def __init__(self, keys: KeyRing, issuer: str, audience: str, access_ttl_s: int) -> None:
         self._keys = keys
         self._issuer = issuer
+        self._audience = audience
         self._access_ttl = access_ttl_s
         self._headers = {"kid": keys.kid, "typ": "JWT"}
 
@@ -45,6 +46,7 @@ class Minter:
         claims: dict[str, Any] = {
             "sub": user_id,
             "iss": self._issuer,
+            "aud": self._audience,
             "iat": int(time.time()),
             "exp": exp,
             "type": kind,

@@ -133,7 +133,12 @@ class ServiceContext:
             )
             runtime.metrics.add_pool(spec.name, self.db.stats)
         keyset = keys or runtime.keyset(settings.jwks_url, settings.jwks_refetch_interval_s)
-        self.verifier = TokenVerifier(keyset, RedisRevocations(self.redis), settings.jwt_issuer)
+        self.verifier = TokenVerifier(
+            keyset,
+            RedisRevocations(self.redis),
+            settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
         self.tickets = SocketTickets(self.redis)
         self.internal = InternalClient(
             runtime.http, settings.internal_api_key, timeout=settings.internal_timeout_s

@@ -1,8 +1,8 @@
 """Access-token verification done locally by every service.
 
 RS256 only. Keys come from the auth service's JWKS, cached by ``kid``; an unknown ``kid``
-triggers at most one refetch per interval. ``iss``, ``exp`` and ``type == "access"`` are
-checked, and a revoked ``jti`` or session (``sid``) is rejected through Redis. When
+triggers at most one refetch per interval. ``iss``, ``aud``, ``exp`` and ``type == "access"``
+are checked, and a revoked ``jti`` or session (``sid``) is rejected through Redis. When
 revocation cannot be checked (Redis down, or emptied and not yet reloaded by auth) the
 token is refused (fail closed): a logged-out token must never work again.
 """
@@ -41,7 +41,8 @@ __all__ = (
 log = structlog.get_logger("wealist.security")
 
 ALGORITHM = "RS256"
-REQUIRED_CLAIMS = ["exp", "iat", "iss", "sub", "jti"]
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "jti"]
+DEFAULT_AUDIENCE = "wealist-api"
 MAX_TOKEN_BYTES = 8192
 
 
@@ -177,12 +178,14 @@ class TokenVerifier:
         revocations: RevocationList,
         issuer: str,
         *,
+        audience: str = DEFAULT_AUDIENCE,
         leeway: float = 5.0,
         cache_size: int = 4096,
     ) -> None:
         self._keys = keys
         self._revocations = revocations
         self._issuer = issuer
+        self._audience = audience
         self._leeway = leeway
         # Signature checks cost ~50 µs; a verified token is remembered until it expires.
         self._verified: OrderedDict[str, Principal] = OrderedDict()
@@ -224,7 +227,8 @@ class TokenVerifier:
         )
 
     async def claims(self, token: str, token_type: str) -> dict[str, Any]:
-        """The claims of a token of ``token_type`` whose signature, ``iss`` and ``exp`` hold.
+        """The claims of a token of ``token_type`` whose signature, ``iss``, ``aud`` and
+        ``exp`` hold.
 
         Revocation is not checked here; ``sub`` is a UUID and ``jti`` a non-empty string.
         """
@@ -257,8 +261,9 @@ class TokenVerifier:
                 key,
                 algorithms=[ALGORITHM],
                 issuer=self._issuer,
+                audience=self._audience,
                 leeway=self._leeway,
-                options={"require": REQUIRED_CLAIMS, "verify_aud": False},
+                options={"require": REQUIRED_CLAIMS},
             )
         except jwt.ExpiredSignatureError as exc:
             raise TokenRejected(TokenReason.EXPIRED) from exc

@@ -65,6 +65,9 @@ class CoreSettings(msgspec.Struct, frozen=True, kw_only=True):
     redis_url: str = "redis://127.0.0.1:6379/0"
 
     jwt_issuer: str = "wealist-auth-service"
+    # Our tokens name this audience and every service refuses any other (or none): a
+    # token the same key signed for another API is not ours to accept.
+    jwt_audience: str = "wealist-api"
     jwks_url: str = "http://127.0.0.1:8080/.well-known/jwks.json"
     jwks_refetch_interval_s: float = 30.0
 
