@@ -18,7 +18,7 @@ checks every service's OpenAPI operations and sockets against the rows.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -127,7 +127,8 @@ def values_of(world: Any, setup: Setup) -> dict[str, str]:
 
 def at(path: str, body: Any = None, **headers: str) -> Request:
     """A request to ``path``, formatted with the world's ids and the setup's values
-    (``{a}``, ``{b}``, ``{owner}``, ``{member_user}``, plus whatever the setup holds)."""
+    (``{a}``, ``{b}``, ``{owner}``, ``{member_user}``, plus whatever the setup holds, and
+    ``{actor}``: the name of who sends it)."""
 
     def build(world: World, setup: Setup) -> tuple[str, Any, dict[str, str]]:
         values = values_of(world, setup)
@@ -250,7 +251,11 @@ async def check_case(  # a cell needs all of these
             world = await new_world()
             setup = await case.prepare(clients, world)
         actor = setup.actors.get(name) or world.actors()[name]
-        path, body, headers = case.request(world, setup)
+        # ``{actor}`` names who sends it: a write carrying it changes what it touches even
+        # when an earlier actor wrote the same thing
+        path, body, headers = case.request(
+            world, replace(setup, values={**setup.values, "actor": name})
+        )
         stage = Stage(client, clients, world, setup)
         watch = case.state if case.method in MUTATING and refused[name] else None
         before = await watch(stage) if watch is not None else None
