@@ -17,7 +17,6 @@ from wealist.devstack.gateway import Gateway, find_nginx
 from wealist.devstack.servers import free_port
 
 SERVICES = ("user", "chat", "noti", "storage", "ops")
-STORAGE_BODY_MAX = 8 * 1024 * 1024  # what the storage process accepts behind the gateway
 
 
 @dataclass
@@ -45,9 +44,7 @@ async def stack(environment: Environment) -> AsyncIterator[Stack]:
     gateway: Gateway | None = None
     try:
         for name in SERVICES:
-            processes[name] = await start_service(
-                environment, name, logs, WEALIST_STORAGE_MAX_BODY_BYTES=str(STORAGE_BODY_MAX)
-            )
+            processes[name] = await start_service(environment, name, logs)
         closed = f"127.0.0.1:{free_port()}"
         upstreams = {
             name: [f"127.0.0.1:{processes[name].port}"] if name in processes else [closed]
