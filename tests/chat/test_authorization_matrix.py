@@ -1,10 +1,14 @@
 """Every chat route and both sockets crossed with {the chat's creator, a participant, a
 workspace member outside the chat, an outsider, an admin of another workspace, anonymous}:
-each cell's status is asserted, and nobody outside workspace A sees its data. A route
-without a row fails ``test_every_route_has_a_row``."""
+each cell's status is asserted, nobody outside workspace A sees its data, and every refused
+write leaves what it would change as it was (each write row's ``state``, read through the
+API as the creator or the participant). A message is its author's: on the participant's
+own message the creator is refused too; a reaction is removed by whoever made it alone. A
+route without a row fails ``test_every_route_has_a_row``."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,7 +21,16 @@ from websockets.exceptions import InvalidStatus
 
 from tests.authz.support import Users, in_process, user_service
 from tests.chat.support import token_of
-from tests.plugins.authz import Case, Setup, at, check_case, check_routes_covered
+from tests.plugins.authz import (
+    Case,
+    Setup,
+    State,
+    api,
+    at,
+    check_case,
+    check_routes_covered,
+    stores_nothing,
+)
 from tests.plugins.harness import Environment, TokenIssuer
 from tests.user.support import ANONYMOUS, World, build_world
 
@@ -30,6 +43,7 @@ PARTICIPANTS = (200, 200, 403, 404, 404, 401)
 MEMBERS = (200, 200, 200, 404, 404, 401)
 ANYONE = (200, 200, 200, 200, 200, 401)
 AUTHOR = (200, 403, 403, 404, 404, 401)
+MEMBERS_OWN = (403, 200, 403, 404, 404, 401)  # the participant's message: theirs alone
 NOBODY = (401,) * 6  # the internal key only
 
 
@@ -61,13 +75,59 @@ async def a_chat_with_a_message(clients: Any, world: World) -> Setup:
             headers=who.headers,
         )
         assert reacted.status_code == 200, reacted.text
-    return Setup({"chat": chat_id, "message": message_id})
+    return Setup({"chat": chat_id, "message": message_id, "admin_user": world.admin.user_id})
+
+
+async def with_a_members_message(clients: Any, world: World) -> Setup:
+    """The chat, and a message of the participant (not the creator)."""
+    setup = await a_chat_with_a_message(clients, world)
+    sent = await clients[0].post(
+        f"/api/chats/messages/{setup.values['chat']}",
+        json={"content": "Alpha reply"},
+        headers=world.member.headers,
+    )
+    assert sent.status_code == 201, sent.text
+    setup.values["members_message"] = sent.json()["messageId"]
+    return setup
+
+
+def workspace_deleted(v: dict[str, str]) -> dict[str, Any]:
+    """The user service's event deleting workspace A (its chats go with it)."""
+    return {
+        "id": str(uuid.uuid4()),
+        "type": "workspace.deleted",
+        "occurred_at": "2030-01-01T00:00:00Z",
+        "payload": {"workspaceId": v["a"]},
+    }
+
+
+# The chat with its participants (and their read marks) and its messages and reactions, as
+# the creator sees them; the participant's chats (every chat a row creates includes them).
+CHAT: State = api("/api/chats/{chat}", "/api/chats/messages/{chat}")
+CHATS_OF_MEMBER: State = api("/api/chats/my", by="member")
+
+
+async def only_their_own_reaction(
+    clients: Any, world: World, setup: Setup, name: str, response: httpx.Response
+) -> None:
+    """Removing "ok" takes away the remover's own reaction alone."""
+    listed = await clients[0].get(
+        f"/api/chats/messages/{setup.values['chat']}", headers=world.owner.headers
+    )
+    assert listed.status_code == 200, listed.text
+    message = next(m for m in listed.json()["message"] if m["messageId"] == setup.values["message"])
+    ok = next((r["userIds"] for r in message["reactions"] if r["emoji"] == "ok"), [])
+    gone = set(ACTORS[: ACTORS.index(name) + 1])
+    assert set(ok) == {world.owner.user_id, world.member.user_id} - {
+        world.actors()[n].user_id for n in gone
+    }, (name, ok)
 
 
 def in_chat(
     method: str, route: str, expect: tuple[int, ...], path: str, body: Any = None, **kw: Any
 ) -> Case:
-    return Case(method, route, expect, at(path, body), prepare=a_chat_with_a_message, **kw)
+    kw.setdefault("prepare", a_chat_with_a_message)
+    return Case(method, route, expect, at(path, body), **kw)
 
 
 CASES = [
@@ -80,10 +140,11 @@ CASES = [
             lambda v: {
                 "workspaceId": v["a"],
                 "chatType": "GROUP",
-                "chatName": "New",
+                "chatName": f"New by {v['actor']}",
                 "participants": [v["member_user"]],
             },
         ),
+        state=CHATS_OF_MEMBER,
     ),
     Case("GET", "/api/chats/my", ANYONE, at("/api/chats/my")),
     Case("GET", "/api/chats/workspace/{workspaceId}", MEMBERS, at("/api/chats/workspace/{a}")),
@@ -94,14 +155,16 @@ CASES = [
         (204, 403, 403, 404, 404, 401),
         "/api/chats/{chat}",
         fresh=True,
+        state=CHAT,
     ),
     in_chat(
         "POST",
         "/api/chats/{chatId}/participants",
         PARTICIPANTS,
         "/api/chats/{chat}/participants",
-        lambda v: {"userIds": [v["member_user"]]},
+        lambda v: {"userIds": [v["admin_user"]]},
         fresh=True,
+        state=CHAT,
     ),
     in_chat(
         "DELETE",
@@ -109,6 +172,7 @@ CASES = [
         (204, 204, 403, 404, 404, 401),
         "/api/chats/{chat}/participants/{member_user}",
         fresh=True,
+        state=CHAT,
     ),
     in_chat("GET", "/api/chats/messages/search", ANYONE, "/api/chats/messages/search?q=Alpha"),
     in_chat(
@@ -117,6 +181,7 @@ CASES = [
         (200, 200, 404, 404, 404, 401),
         "/api/chats/messages/read",
         lambda v: {"messageIds": [v["message"]]},
+        state=CHAT,
     ),
     in_chat("GET", "/api/chats/messages/{chatId}", PARTICIPANTS, "/api/chats/messages/{chat}"),
     in_chat(
@@ -124,14 +189,26 @@ CASES = [
         "/api/chats/messages/{chatId}",
         (201, 201, 403, 404, 404, 401),
         "/api/chats/messages/{chat}",
-        {"content": "more"},
+        lambda v: {"content": f"more from {v['actor']}"},
+        state=CHAT,
     ),
     in_chat(
         "PUT",
         "/api/chats/messages/{chatId}",
         AUTHOR,
         "/api/chats/messages/{message}",
-        {"content": "edited"},
+        lambda v: {"content": f"edited by {v['actor']}"},
+        state=CHAT,
+    ),
+    in_chat(
+        "PUT",
+        "/api/chats/messages/{chatId}",
+        MEMBERS_OWN,
+        "/api/chats/messages/{members_message}",
+        lambda v: {"content": f"edited by {v['actor']}"},
+        prepare=with_a_members_message,
+        state=CHAT,
+        note="the participant's",
     ),
     in_chat(
         "DELETE",
@@ -139,6 +216,17 @@ CASES = [
         (204, 403, 403, 404, 404, 401),
         "/api/chats/messages/{message}",
         fresh=True,
+        state=CHAT,
+    ),
+    in_chat(
+        "DELETE",
+        "/api/chats/messages/{chatId}",
+        (403, 204, 403, 404, 404, 401),
+        "/api/chats/messages/{members_message}",
+        prepare=with_a_members_message,
+        fresh=True,
+        state=CHAT,
+        note="the participant's",
     ),
     in_chat(
         "POST",
@@ -146,12 +234,15 @@ CASES = [
         PARTICIPANTS,
         "/api/chats/messages/{message}/reactions",
         {"emoji": "🎉"},
+        state=CHAT,
     ),
     in_chat(
         "DELETE",
         "/api/chats/messages/{chatId}/reactions/{emoji}",
         (204, 204, 403, 404, 404, 401),
         "/api/chats/messages/{message}/reactions/ok",
+        state=CHAT,
+        after=only_their_own_reaction,
     ),
     in_chat(
         "GET",
@@ -164,6 +255,7 @@ CASES = [
         "/api/chats/messages/{chatId}/last-read",
         PARTICIPANTS,
         "/api/chats/messages/{chat}/last-read",
+        state=CHAT,
     ),
     Case(
         "GET",
@@ -182,11 +274,13 @@ CASES = [
         Case("GET", f"/api/chats/health{tail}", (200,) * 6, at(f"/api/chats/health{tail}"))
         for tail in ("", "/live", "/ready")
     ),
-    Case(  # the user service's events (core.events)
+    in_chat(  # the user service's events (core.events): a user's token cannot delete A
         "POST",
         "/api/internal/events/chat",
         NOBODY,
-        at("/api/internal/events/chat", {"id": "x", "type": "workspace.deleted"}),
+        "/api/internal/events/chat",
+        workspace_deleted,
+        state=CHAT,
     ),
     # No blob store in this app: members hear 503, everyone else never gets that far.
     Case(
@@ -202,6 +296,7 @@ CASES = [
                 "fileSize": 10,
             },
         ),
+        state=stores_nothing("a presigned URL is signed, not stored"),
     ),
 ]
 
@@ -222,7 +317,7 @@ async def test_every_route_has_a_row(chat: Client) -> None:
     check_routes_covered(chat.app, CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
 async def test_matrix(chat: Client, users: Any, issuer: TokenIssuer, case: Case) -> None:
     await check_case(
         chat,

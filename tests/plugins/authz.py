@@ -174,6 +174,16 @@ def api(
     return read
 
 
+def stores_nothing(why: str) -> State:
+    """The state of a write route that keeps nothing (a presigned URL is signed, not
+    stored): the row says why, rather than forgetting its reader."""
+
+    async def read(stage: Stage) -> Any:
+        return why
+
+    return read
+
+
 def require_state(case_id: str, method: str, expect: tuple[int, ...], state: object) -> None:
     """A write that some actor is refused names what it must leave unchanged."""
     if method in MUTATING and any(400 <= s < 500 for s in expect) and state is None:
