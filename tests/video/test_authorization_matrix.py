@@ -1,10 +1,14 @@
 """Every video route crossed with {the room's creator (workspace OWNER), a workspace
 ADMIN, a MEMBER, an outsider, an admin of another workspace, anonymous}: each cell's
-status is asserted, and nobody outside workspace A sees anything of it. A route without
-a row fails ``test_every_route_has_a_row``."""
+status is asserted, nobody outside workspace A sees anything of it, and every refused write
+leaves what it would change as it was (each write row's ``state``, read through the API as
+the owner). A room is managed by its creator or A's OWNER/ADMIN: rows on the member's own
+room show the creator may, as a plain member. A route without a row fails
+``test_every_route_has_a_row``."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -14,7 +18,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.authz.support import Users, in_process, user_service
-from tests.plugins.authz import Case, Setup, at, check_case, check_routes_covered
+from tests.plugins.authz import Case, Setup, State, api, at, check_case, check_routes_covered
 from tests.plugins.harness import Environment, TokenIssuer
 from tests.plugins.livekit_server import FakeLiveKit, livekit_settings, serving
 from tests.user.support import World, build_world
@@ -24,6 +28,7 @@ ACTORS = ("owner", "admin", "member", "outsider", "other_admin", "anonymous")
 
 READ = (200, 200, 200, 403, 403, 401)
 MANAGE = (200, 200, 403, 403, 403, 401)
+CREATOR = (200, 200, 200, 403, 403, 401)  # the member's own room: they manage it too
 NOBODY = (401, 401, 401, 401, 401, 401)
 
 
@@ -73,6 +78,32 @@ async def a_call(clients: Any, world: World) -> Setup:
     return setup
 
 
+async def a_call_with_notes(clients: Any, world: World) -> Setup:
+    """A call whose transcript the owner saved."""
+    setup = await a_call(clients, world)
+    saved = await clients[0].post(
+        f"/api/video/rooms/{setup.values['room']}/transcript",
+        json={"content": "notes"},
+        headers=world.owner.headers,
+    )
+    assert saved.status_code == 200, saved.text
+    setup.values["history"] = saved.json()["data"]["callHistoryId"]
+    return setup
+
+
+async def a_members_call(clients: Any, world: World) -> Setup:
+    """A room the member created, with the owner, the admin and the member in the call."""
+    video = clients[0]
+    body = {"name": "Member sync", "workspaceId": world.a}
+    made = await video.post("/api/video/rooms", json=body, headers=world.member.headers)
+    assert made.status_code == 201, made.text
+    room = made.json()["data"]["id"]
+    for who in (world.owner, world.admin, world.member):
+        joined = await video.post(f"/api/video/rooms/{room}/join", json={}, headers=who.headers)
+        assert joined.status_code == 200, joined.text
+    return Setup({"room": room})
+
+
 async def an_ended_call(clients: Any, world: World) -> Setup:
     setup = await a_call(clients, world)
     video, _, _ = clients
@@ -90,12 +121,33 @@ async def an_ended_call(clients: Any, world: World) -> Setup:
 
 
 def new_room(v: dict[str, str]) -> dict[str, str]:
-    return {"name": "New call", "workspaceId": v["a"]}
+    return {"name": f"New call by {v['actor']}", "workspaceId": v["a"]}
+
+
+def workspace_deleted(v: dict[str, str]) -> dict[str, Any]:
+    """The user service's event deleting workspace A (its rooms go with it)."""
+    return {
+        "id": str(uuid.uuid4()),
+        "type": "workspace.deleted",
+        "occurred_at": "2030-01-01T00:00:00Z",
+        "payload": {"workspaceId": v["a"]},
+    }
+
+
+# The room (who is in the call, whether it runs) and the workspace's rooms, as the owner
+# sees them.
+ROOM: State = api("/api/video/rooms/{room}", "/api/video/rooms/{room}/participants")
+ROOMS: State = api("/api/video/rooms/workspace/{a}")
+NOTES: State = api("/api/video/history/{history}/transcript")
 
 
 CASES = [
     Case(
-        "POST", "/api/video/rooms", (201, 201, 201, 403, 403, 401), at("/api/video/rooms", new_room)
+        "POST",
+        "/api/video/rooms",
+        (201, 201, 201, 403, 403, 401),
+        at("/api/video/rooms", new_room),
+        state=ROOMS,
     ),
     Case(
         "GET",
@@ -111,6 +163,7 @@ CASES = [
         READ,
         at("/api/video/rooms/{room}/join", {}),
         prepare=a_room,
+        state=ROOM,
     ),
     Case(
         "POST",
@@ -119,6 +172,7 @@ CASES = [
         at("/api/video/rooms/{room}/leave"),
         prepare=a_call,
         fresh=True,
+        state=ROOM,
     ),
     Case(
         "POST",
@@ -127,6 +181,17 @@ CASES = [
         at("/api/video/rooms/{room}/end"),
         prepare=a_call,
         fresh=True,
+        state=ROOM,
+    ),
+    Case(
+        "POST",
+        "/api/video/rooms/{roomId}/end",
+        CREATOR,
+        at("/api/video/rooms/{room}/end"),
+        prepare=a_members_call,
+        fresh=True,
+        state=ROOM,
+        note="the member's room",
     ),
     Case(
         "GET",
@@ -142,13 +207,25 @@ CASES = [
         at("/api/video/rooms/{room}/participants/{owner}"),
         prepare=a_call,
         fresh=True,
+        state=ROOM,
+    ),
+    Case(
+        "DELETE",
+        "/api/video/rooms/{roomId}/participants/{userId}",
+        CREATOR,  # the member, as the room's creator, may remove the owner
+        at("/api/video/rooms/{room}/participants/{owner}"),
+        prepare=a_members_call,
+        fresh=True,
+        state=ROOM,
+        note="the member's room",
     ),
     Case(
         "POST",
         "/api/video/rooms/{roomId}/transcript",
         READ,
-        at("/api/video/rooms/{room}/transcript", {"content": "minutes"}),
-        prepare=a_call,
+        at("/api/video/rooms/{room}/transcript", lambda v: {"content": f"by {v['actor']}"}),
+        prepare=a_call_with_notes,
+        state=NOTES,
     ),
     Case(
         "GET",
@@ -184,17 +261,28 @@ CASES = [
         (200, 200, 200, 200, 200, 401),  # anyone signed in may relay through TURN
         at("/api/video/turn-credentials"),
     ),
-    Case(  # a user's access token is not a LiveKit signature
+    Case(  # a user's access token is not a LiveKit signature: the call goes on
         "POST",
         "/api/video/webhooks/livekit",
         NOBODY,
-        at("/api/video/webhooks/livekit", lambda v: {"event": "room_finished"}),
+        at(
+            "/api/video/webhooks/livekit",
+            lambda v: {
+                "id": str(uuid.uuid4()),
+                "event": "room_finished",
+                "room": {"name": v["room"]},
+            },
+        ),
+        prepare=a_call,
+        state=ROOM,
     ),
-    Case(  # the internal key only
+    Case(  # the internal key only: a user's token cannot delete A
         "POST",
         "/api/internal/events/video",
         NOBODY,
-        at("/api/internal/events/video", {"id": "x", "type": "workspace.deleted"}),
+        at("/api/internal/events/video", workspace_deleted),
+        prepare=a_room,
+        state=ROOMS,
     ),
 ]
 
@@ -203,7 +291,7 @@ async def test_every_route_has_a_row(video_turn: Client) -> None:
     check_routes_covered(video_turn.app, CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
 async def test_matrix(
     video_turn: Client, users: httpx.AsyncClient, issuer: TokenIssuer, case: Case
 ) -> None:
