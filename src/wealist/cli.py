@@ -27,6 +27,11 @@ KILL_MARGIN_S = 5
 # gateway's client_header_timeout is 10 s). Granian has no body or send timeout: behind
 # nginx (request and response buffering) slow bodies and slow readers never reach it.
 HEADER_READ_TIMEOUT_S = 10
+# A worker that dies is replaced at once (Granian's respawn_failed_workers); Granian waits
+# this long only in a graceful respawn (SIGHUP reload), between starting the new worker
+# and stopping the old. A worker that cannot start is not retried for ever: see
+# wealist.startguard.
+RESPAWN_INTERVAL_S = 1.0
 
 
 def _service_arg(parser: argparse.ArgumentParser, allow_all: bool = True) -> None:
@@ -121,6 +126,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from wealist.core.settings import CoreSettings, load_settings
     from wealist.services import spec
+    from wealist.startguard import StartGuard
 
     # Workers inherit this: on SIGTERM they drain before Granian stops them (core.shutdown).
     os.environ.setdefault("WEALIST_DRAIN_ON_SIGTERM", "true")
@@ -140,12 +146,16 @@ def _serve(args: argparse.Namespace) -> int:
     host = args.host or settings.host
     if args.service == ALL:
         _point_services_at(host, port)
+    else:  # the workers' settings: where this process listens (URLs it advertises)
+        os.environ[f"WEALIST_{args.service.upper()}_PORT"] = str(port)
+        os.environ[f"WEALIST_{args.service.upper()}_HOST"] = host
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # Every worker writes its counters here and /metrics merges them.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="wealist-metrics-")
     print(
         f"wealist serve {args.service}: http://{host}:{port} ({workers} worker(s))", file=sys.stderr
     )
+    guard = StartGuard(args.service, workers)
     Granian(
         target,
         factory=True,
@@ -160,8 +170,10 @@ def _serve(args: argparse.Namespace) -> int:
         backpressure=settings.max_connections,
         workers_kill_timeout=math.ceil(settings.shutdown_drain_s) + KILL_MARGIN_S,
         http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_S * 1000),
-    ).serve()
-    return 0
+        respawn_failed_workers=True,
+        respawn_interval=RESPAWN_INTERVAL_S,
+    ).serve(target_loader=guard)
+    return 1 if guard.refused else 0
 
 
 def _point_services_at(host: str, port: int) -> None:
