@@ -3,8 +3,11 @@
 PostgreSQL and Redis come from ``WEALIST_POSTGRES_URL`` / ``WEALIST_REDIS_URL`` when set,
 else embedded servers keep their data under the data dir (``.wealist/postgres``,
 ``.wealist/redis``). Then every database is migrated, each service runs as its own
-``wealist serve <svc>`` process (log in ``.wealist/logs/<svc>.log``), and once every
-``/health/ready`` answers 200 it waits for Ctrl-C, SIGTERM or ``--exit-after``. Ports and
+``wealist serve <svc>`` process (log in ``.wealist/logs/<svc>.log``; the previous runs' in
+``<svc>.log.1`` to ``.3``), and once every ``/health/ready`` answers 200 it keeps them
+running until Ctrl-C, SIGTERM or ``--exit-after``: a service, the gateway or an embedded
+server that exits is restarted with a backoff while the rest runs on
+(:mod:`wealist.devstack.supervise`). A failure while the stack starts stops it. Ports and
 secrets chosen on the first run are kept in ``.wealist/state.json`` and reused.
 
 When nginx is installed (and not ``--no-gateway``), the gateway of ``deploy/nginx`` runs in
@@ -41,8 +44,26 @@ from wealist.devstack.prepare import (
     port_free,
     say,
 )
-from wealist.devstack.procs import HOST, Service, StopRequestedError, service_port, wait_ready
+from wealist.devstack.procs import (
+    HOST,
+    Service,
+    StopRequestedError,
+    ctrl_c_blocked,
+    rotate_log,
+    service_port,
+    wait_ready,
+)
 from wealist.devstack.servers import PostgresServer, RedisServer, port_open
+from wealist.devstack.supervise import (
+    GatewayUnit,
+    PostgresUnit,
+    RedisUnit,
+    ServiceUnit,
+    Supervisor,
+    Unit,
+    report,
+    supervise,
+)
 from wealist.services import SERVICES
 
 __all__ = ("run_up",)
@@ -56,16 +77,6 @@ def shown_url(url: str) -> str:
     if parts.password is None:
         return url
     return url.replace(f":{parts.password}@", ":***@", 1)
-
-
-@contextlib.contextmanager
-def ctrl_c_blocked() -> Iterator[None]:
-    """Children started inside inherit a blocked SIGINT, so Ctrl-C does not reach them."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @dataclass
@@ -83,6 +94,7 @@ class Stack:
     gateway: Gateway | None = None
     gateway_port: int | None = None
     gateway_note: str = "not configured yet"
+    supervisors: list[Supervisor] = field(default_factory=list)
 
     @property
     def root(self) -> Path:
@@ -115,6 +127,8 @@ class Stack:
         self.start_data_servers(state, taken)
         state.save(self.root / "state.json")
         self.migrate()
+        for name in ports:  # the last runs' logs stay, as <svc>.log.1 (.2, .3)
+            rotate_log(self.root / "logs" / f"{name}.log")
         for name, port in ports.items():
             self.stop_if_asked()
             service = Service(name, port, self.root / "logs" / f"{name}.log")
@@ -261,32 +275,38 @@ class Stack:
         say("")
         say("Ctrl-C to stop")
 
+    def units(self) -> list[Unit]:
+        """What ``watch`` keeps running: every service, the gateway, our own servers."""
+        units: list[Unit] = [ServiceUnit(service, self.env) for service in self.services]
+        if self.gateway is not None:
+            units.append(GatewayUnit(self.gateway))
+        if self.redis is not None:
+            units.append(RedisUnit(self.redis))
+        if self.postgres is not None:
+            units.append(PostgresUnit(self.postgres, self.root))
+        return units
+
     def watch(self, exit_after: float | None) -> int:
-        """Wait for a signal, ``--exit-after`` or a crash; the exit code ``up`` returns."""
+        """Keep everything running until a signal or ``--exit-after``; the exit code."""
         deadline = None if exit_after is None else time.monotonic() + exit_after
+        self.supervisors = supervise(self.units(), self.stopping)
         while not self.stopping.wait(0.5):
-            for service in self.services:
-                code = service.exited()
-                if code is not None:
-                    say(f"{service.name}: exited unexpectedly with code {code}\n{service.tail()}")
-                    return 1
-            nginx = None if self.gateway is None else self.gateway.proc
-            if nginx is not None and nginx.poll() is not None:
-                say(f"gateway: nginx exited unexpectedly with code {nginx.returncode}")
-                return 1
-            redis = None if self.redis is None else self.redis.proc
-            if redis is not None and redis.poll() is not None:
-                say(f"redis: exited unexpectedly with code {redis.returncode}")
+            failed = [s for s in self.supervisors if s.error is not None]
+            if failed:
+                report(f"{failed[0].unit.name}: no longer supervised; stopping")
                 return 1
             if deadline is not None and time.monotonic() >= deadline:
-                say(f"--exit-after {exit_after:g}: stopping")
+                report(f"--exit-after {exit_after:g}: stopping")
                 return 0
-        say("stopping...")
+        report("stopping...")
         return 0
 
     def stop(self) -> bool:
         """Stop the gateway, services, then Redis (it snapshots), then PostgreSQL; False if
         one resisted."""
+        self.stopping.set()  # no more restarts; a restart under way finishes first
+        for supervisor in self.supervisors:
+            supervisor.join(90)
         if self.gateway is not None:
             self.gateway.stop()
             say("gateway: stopped")
