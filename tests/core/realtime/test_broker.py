@@ -1,10 +1,11 @@
-"""The broker contract, for the in-process broker and for Redis pub/sub on a real server."""
+"""The broker contract: Redis pub/sub on a real server, its connection really cut or its
+server really stopped."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from redis.asyncio import Redis
 
 from tests.core.realtime.waiting import eventually
 from wealist.core.context import make_redis
-from wealist.core.realtime.broker import Broker, MemoryBroker, RedisBroker
+from wealist.core.realtime.broker import RedisBroker
 from wealist.devstack.servers import RedisServer
 
 
@@ -37,10 +38,7 @@ def topic() -> str:
 # "redis" uses a client as a test would make one; "redis-service" the client a service
 # process makes (short timeouts, redis-py retries, health checks): redis-py reconnects by
 # itself inside a read there, and the broker must still notice.
-async def started(kind: str, redis_url: str) -> AsyncIterator[Broker]:
-    if kind == "memory":
-        yield MemoryBroker()
-        return
+async def started(kind: str, redis_url: str) -> AsyncIterator[RedisBroker]:
     client = Redis.from_url(redis_url) if kind == "redis" else make_redis(redis_url)
     found = RedisBroker(client, retry_delay=0.05)
     await found.start()
@@ -51,26 +49,20 @@ async def started(kind: str, redis_url: str) -> AsyncIterator[Broker]:
         await client.aclose()
 
 
-@pytest.fixture(params=["memory", "redis", "redis-service"])
-async def broker(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[Broker]:
-    async for found in started(request.param, redis_url):
-        yield found
-
-
 @pytest.fixture(params=["redis", "redis-service"])
-async def redis_broker(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[Broker]:
+async def broker(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[RedisBroker]:
     async for found in started(request.param, redis_url):
         yield found
 
 
-async def settle(broker: Broker, name: str, inbox: Inbox) -> None:
+async def settle(broker: RedisBroker, name: str, inbox: Inbox) -> None:
     """Publish a marker and wait for it: everything published before has been delivered."""
     marker = f"marker-{uuid.uuid4().hex}".encode()
     await broker.publish(name, marker)
     await eventually(lambda: marker in inbox.payloads(name))
 
 
-async def test_publish_reaches_every_subscriber_of_the_topic_once(broker: Broker) -> None:
+async def test_publish_reaches_every_subscriber_of_the_topic_once(broker: RedisBroker) -> None:
     news, other = topic(), topic()
     first, second, elsewhere = Inbox(), Inbox(), Inbox()
     await broker.subscribe(news, first)
@@ -88,7 +80,7 @@ async def test_publish_reaches_every_subscriber_of_the_topic_once(broker: Broker
     assert {t for t, _ in first.got} == {news}
 
 
-async def test_unsubscribe_stops_delivery(broker: Broker, redis: Redis) -> None:
+async def test_unsubscribe_stops_delivery(broker: RedisBroker, redis: Redis) -> None:
     name = topic()
     leaving, staying = Inbox(), Inbox()
     await broker.subscribe(name, leaving)
@@ -101,10 +93,13 @@ async def test_unsubscribe_stops_delivery(broker: Broker, redis: Redis) -> None:
     assert leaving.payloads() == []
 
     await broker.unsubscribe(name, staying)
-    if isinstance(broker, RedisBroker):
-        await eventually(lambda: numsub(redis, name), equals=0)
+    await eventually(lambda: numsub(redis, name), equals=0)
+    # A later subscriber of the topic sees what is published next; the one that left not.
+    witness = Inbox()
+    await broker.subscribe(name, witness)
     await broker.publish(name, b"gone")
-    await asyncio.sleep(0.1)
+    await settle(broker, name, witness)
+    assert witness.payloads(name).count(b"gone") == 1
     assert b"gone" not in staying.payloads()
 
 
@@ -114,22 +109,22 @@ async def numsub(redis: Redis, name: str) -> int:
 
 
 async def test_one_redis_subscription_per_topic_per_process(
-    redis_broker: RedisBroker, redis: Redis
+    broker: RedisBroker, redis: Redis
 ) -> None:
     name = topic()
     one, two = Inbox(), Inbox()
-    await redis_broker.subscribe(name, one)
+    await broker.subscribe(name, one)
     # subscribe() returns once Redis confirmed: no waiting needed before counting.
     assert await numsub(redis, name) == 1
-    await redis_broker.subscribe(name, two)
+    await broker.subscribe(name, two)
     assert await numsub(redis, name) == 1
-    await redis_broker.unsubscribe(name, one)
+    await broker.unsubscribe(name, one)
     assert await numsub(redis, name) == 1
-    await redis_broker.unsubscribe(name, two)
+    await broker.unsubscribe(name, two)
     await eventually(lambda: numsub(redis, name), equals=0)
 
 
-async def test_subscribe_returns_after_redis_confirmed(broker: Broker) -> None:
+async def test_subscribe_returns_after_redis_confirmed(broker: RedisBroker) -> None:
     # No waiting between subscribe and publish: a publish right after must be delivered.
     for _ in range(20):
         name, inbox = topic(), Inbox()
@@ -139,64 +134,62 @@ async def test_subscribe_returns_after_redis_confirmed(broker: Broker) -> None:
 
 
 async def test_reconnects_resubscribes_and_tells_listeners(
-    redis_broker: RedisBroker, redis: Redis
+    broker: RedisBroker, redis: Redis
 ) -> None:
     names = [topic(), topic()]
     inboxes = [Inbox(), Inbox()]
     for name, inbox in zip(names, inboxes, strict=True):
-        await redis_broker.subscribe(name, inbox)
+        await broker.subscribe(name, inbox)
     calls: list[str] = []
 
     async def listener() -> None:
         calls.append("async")
 
-    redis_broker.on_reconnect(listener)
-    redis_broker.on_reconnect(lambda: calls.append("sync"))
+    broker.on_reconnect(listener)
+    broker.on_reconnect(lambda: calls.append("sync"))
     for name, inbox in zip(names, inboxes, strict=True):
-        await settle(redis_broker, name, inbox)
-    before = redis_broker.connections
+        await settle(broker, name, inbox)
+    before = broker.connections
 
     killed = await redis.client_kill_filter(_type="pubsub")
     assert killed >= 1
 
     await eventually(lambda: sorted(calls), equals=["async", "sync"])
-    assert redis_broker.connections > before
+    assert broker.connections > before
     for name in names:
         assert await numsub(redis, name) == 1
     for name, inbox in zip(names, inboxes, strict=True):
-        await redis_broker.publish(name, b"after-reconnect")
-        await settle(redis_broker, name, inbox)
+        await broker.publish(name, b"after-reconnect")
+        await settle(broker, name, inbox)
         assert inbox.payloads(name).count(b"after-reconnect") == 1
 
 
-async def test_repeated_outages_each_tell_listeners(
-    redis_broker: RedisBroker, redis: Redis
-) -> None:
+async def test_repeated_outages_each_tell_listeners(broker: RedisBroker, redis: Redis) -> None:
     name, inbox = topic(), Inbox()
-    await redis_broker.subscribe(name, inbox)
+    await broker.subscribe(name, inbox)
     calls: list[int] = []
-    redis_broker.on_reconnect(lambda: calls.append(1))
+    broker.on_reconnect(lambda: calls.append(1))
     for outage in range(1, 4):
         await redis.client_kill_filter(_type="pubsub")
         await eventually(lambda: len(calls), equals=outage)
-        await settle(redis_broker, name, inbox)
+        await settle(broker, name, inbox)
     assert await numsub(redis, name) == 1
 
 
 async def test_subscribe_while_disconnected_is_made_on_reconnect(
-    redis_broker: RedisBroker, redis: Redis
+    broker: RedisBroker, redis: Redis
 ) -> None:
     first, first_inbox = topic(), Inbox()
-    await redis_broker.subscribe(first, first_inbox)
+    await broker.subscribe(first, first_inbox)
     calls: list[int] = []
-    redis_broker.on_reconnect(lambda: calls.append(1))
+    broker.on_reconnect(lambda: calls.append(1))
     await redis.client_kill_filter(_type="pubsub")
-    # Right after the kill, before (or while) the redis_broker notices and reconnects.
+    # Right after the kill, before (or while) the broker notices and reconnects.
     later, later_inbox = topic(), Inbox()
-    await redis_broker.subscribe(later, later_inbox)
+    await broker.subscribe(later, later_inbox)
     await eventually(lambda: len(calls) >= 1)
-    await settle(redis_broker, later, later_inbox)
-    await settle(redis_broker, first, first_inbox)
+    await settle(broker, later, later_inbox)
+    await settle(broker, first, first_inbox)
     assert await numsub(redis, later) == 1
 
 
@@ -214,7 +207,7 @@ async def test_subscribe_before_start_is_made_on_start(redis_url: str, redis: Re
         await client.aclose()
 
 
-async def test_a_failing_subscriber_does_not_stop_the_others(broker: Broker) -> None:
+async def test_a_failing_subscriber_does_not_stop_the_others(broker: RedisBroker) -> None:
     name, inbox = topic(), Inbox()
 
     def broken(topic: str, data: bytes) -> None:
@@ -225,20 +218,26 @@ async def test_a_failing_subscriber_does_not_stop_the_others(broker: Broker) -> 
     await settle(broker, name, inbox)
 
 
-async def test_memory_broker_reconnected_runs_listeners() -> None:
-    broker = MemoryBroker()
+async def test_a_failing_reconnect_listener_does_not_stop_the_others(
+    broker: RedisBroker, redis: Redis
+) -> None:
+    name, inbox = topic(), Inbox()
+    await broker.subscribe(name, inbox)
     calls: list[int] = []
+
+    def broken() -> None:
+        raise RuntimeError("boom")
 
     async def listener() -> None:
         calls.append(1)
 
-    def broken() -> Awaitable[None] | None:
-        raise RuntimeError("boom")
-
-    broker.on_reconnect(broken)
+    broker.on_reconnect(broken)  # runs first, and fails
     broker.on_reconnect(listener)
-    await broker.reconnected()
-    assert calls == [1]
+    for outage in (1, 2):  # and the broker goes on resyncing after it failed
+        assert await redis.client_kill_filter(_type="pubsub") >= 1
+        await eventually(lambda: len(calls), equals=outage)
+        await settle(broker, name, inbox)
+    assert broker.resyncs == 2
 
 
 @pytest.mark.slow

@@ -1,132 +1,217 @@
-"""The hub over the in-process broker: queues, overflow, one broker subscription per topic."""
+"""The hub over the real Redis broker: queues, overflow, one broker subscription per topic,
+and what a stalled or cut Redis link does to joins and to gap handlers.
+
+The broker talks to Redis through a fault proxy, so a test can stall the link (Redis
+stops answering: a SUBSCRIBE waits for its confirmation) or cut it (a real reconnection).
+What Redis itself sees is read past the proxy.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 
-from typing_extensions import override
+import pytest
+from redis.asyncio import Redis
 
-from wealist.core.realtime.broker import Delivery, MemoryBroker
-from wealist.core.realtime.hub import OVERFLOW_CLOSE_CODE, SHUTDOWN_CLOSE_CODE, Hub
+from tests.core.realtime.waiting import eventually
+from tests.plugins.faultproxy import FaultProxy
+from wealist.core.context import make_redis
+from wealist.core.realtime.broker import RedisBroker
+from wealist.core.realtime.hub import OVERFLOW_CLOSE_CODE, SHUTDOWN_CLOSE_CODE, Hub, Subscriber
 
-
-class CountingBroker(MemoryBroker):
-    """Counts broker (un)subscriptions; ``gate`` holds subscribe() open until set."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.subscribes: list[str] = []
-        self.unsubscribes: list[str] = []
-        self.gate: dict[str, asyncio.Event] = {}
-
-    @override
-    async def subscribe(self, topic: str, deliver: Delivery) -> None:
-        await super().subscribe(topic, deliver)
-        self.subscribes.append(topic)
-        if topic in self.gate:
-            await self.gate[topic].wait()
-
-    @override
-    async def unsubscribe(self, topic: str, deliver: Delivery) -> None:
-        await super().unsubscribe(topic, deliver)
-        self.unsubscribes.append(topic)
+# A SUBSCRIBE in flight waits this long for Redis to confirm it: far longer than any test
+# here holds the link stalled, so "still joining" means "waiting for Redis", never "gave up".
+CONFIRM_S = 30.0
 
 
-async def test_one_broker_subscription_per_topic() -> None:
-    broker = CountingBroker()
-    hub = Hub(broker, queue_size=4)
+@dataclass
+class Link:
+    broker: RedisBroker  # a service's broker, its Redis link through ``proxy``
+    proxy: FaultProxy
+    redis: Redis  # straight to Redis: what Redis itself sees
+
+
+@pytest.fixture
+async def link(
+    fault_proxy: Callable[[str], FaultProxy], redis_url: str, redis: Redis
+) -> AsyncIterator[Link]:
+    proxy = fault_proxy(redis_url)
+    client = make_redis(proxy.proxied(redis_url))  # the client a service process makes
+    broker = RedisBroker(client, retry_delay=0.05, confirm_timeout=CONFIRM_S, ping_s=60.0)
+    await broker.start()
+    try:
+        yield Link(broker, proxy, redis)
+    finally:
+        proxy.heal()
+        await broker.close()
+        await client.aclose()
+
+
+def topic() -> str:
+    return f"hub:{uuid.uuid4().hex[:10]}"
+
+
+async def numsub(redis: Redis, name: str) -> int:
+    [(_, count)] = await redis.pubsub_numsub(name)
+    return int(count)
+
+
+async def received(sub: Subscriber) -> str:
+    """The next frame queued for ``sub`` (a bound only for a test that fails)."""
+    return await asyncio.wait_for(sub.queue.get(), 10)
+
+
+async def barrier(broker: RedisBroker) -> None:
+    """Returns once Redis has handled every (un)subscription the broker sent before: a
+    SUBSCRIBE sent after them on the same connection has been confirmed."""
+    await broker.subscribe(topic(), lambda _topic, _data: None)
+
+
+async def test_one_broker_subscription_per_topic(link: Link) -> None:
+    hub = Hub(link.broker, queue_size=4)
+    name = topic()
     subs = [hub.subscriber() for _ in range(3)]
     for sub in subs:
-        await hub.join(sub, "t")
-    assert broker.subscribes == ["t"]
-    assert hub.local("t") == 3
+        await hub.join(sub, name)
+    assert await numsub(link.redis, name) == 1
+    assert hub.local(name) == 3
+
+    await hub.publish(name, b"one")
+    for sub in subs:
+        assert await received(sub) == "one"
+        # A second broker subscription would have queued a second copy in the same dispatch.
+        assert sub.queue.empty()
+
     for sub in subs[:2]:
         await hub.leave(sub)
-    assert broker.unsubscribes == []
+    assert await numsub(link.redis, name) == 1  # one socket still listens
+    await hub.publish(name, b"two")
+    assert await received(subs[2]) == "two"
+    assert subs[0].queue.empty()
+    assert subs[1].queue.empty()
+
     await hub.leave(subs[2])
-    assert broker.unsubscribes == ["t"]
+    await barrier(link.broker)
+    assert await numsub(link.redis, name) == 0
     assert hub.sockets == 0
 
 
-async def test_every_subscriber_gets_the_same_decoded_frame() -> None:
-    broker = MemoryBroker()
-    hub = Hub(broker, queue_size=4)
+async def test_every_subscriber_gets_the_same_decoded_frame(link: Link) -> None:
+    hub = Hub(link.broker, queue_size=4)
+    name = topic()
     subs = [hub.subscriber() for _ in range(3)]
     for sub in subs:
-        await hub.join(sub, "t")
-    await hub.publish("t", b'{"n":1}')
-    frames = [sub.queue.get_nowait() for sub in subs]
+        await hub.join(sub, name)
+    await hub.publish(name, b'{"n":1}')
+    frames = [await received(sub) for sub in subs]
     assert frames[0] == '{"n":1}'
     assert all(frame is frames[0] for frame in frames)  # decoded once, shared
 
 
-async def test_a_full_queue_shuts_only_that_subscriber() -> None:
-    broker = MemoryBroker()
-    hub = Hub(broker, queue_size=2)
+async def test_a_full_queue_shuts_only_that_subscriber(link: Link) -> None:
+    hub = Hub(link.broker, queue_size=2)
+    name = topic()
     slow, fast = hub.subscriber(), hub.subscriber()
-    await hub.join(slow, "t")
-    await hub.join(fast, "t")
+    await hub.join(slow, name)
+    await hub.join(fast, name)
     for n in range(5):
-        await hub.publish("t", str(n).encode())
-        fast.queue.get_nowait()  # the fast one keeps up
+        await hub.publish(name, str(n).encode())
+        # The fast one keeps up; each frame reached both queues in the same delivery.
+        assert await received(fast) == str(n)
     assert slow.closed.is_set()
     assert slow.close_code == OVERFLOW_CLOSE_CODE
     assert slow.dropped == 1
+    assert [slow.queue.get_nowait() for _ in range(slow.queue.qsize())] == ["0", "1"]
     assert not fast.closed.is_set()
     assert slow.offer("late") is False
 
 
-async def test_joining_one_topic_does_not_wait_for_another() -> None:
-    broker = CountingBroker()
-    broker.gate["slow"] = asyncio.Event()
-    hub = Hub(broker)
+async def test_joining_one_topic_does_not_wait_for_another(link: Link) -> None:
+    # Two hubs of one process share its broker (as a service's board and presence do).
+    # The other hub already listens on `fast`, so joining it needs no word from Redis.
+    other, hub = Hub(link.broker), Hub(link.broker)
+    slow, fast = topic(), topic()
+    await other.join(other.subscriber(), fast)
+    link.proxy.stall()  # Redis stops answering: `slow`'s SUBSCRIBE waits for its confirmation
+
     a, b, c = hub.subscriber(), hub.subscriber(), hub.subscriber()
-    slow_join = asyncio.ensure_future(hub.join(a, "slow"))
-    await asyncio.sleep(0)
-    await asyncio.wait_for(hub.join(b, "fast"), 1)  # not stuck behind "slow"
-    # A second subscriber of "slow" waits until the broker listens on it.
-    second = asyncio.ensure_future(hub.join(c, "slow"))
-    await asyncio.sleep(0.01)
+    slow_join = asyncio.ensure_future(hub.join(a, slow))
+    fast_join = asyncio.ensure_future(hub.join(b, fast))
+    done, _ = await asyncio.wait({slow_join, fast_join}, return_when=asyncio.FIRST_COMPLETED)
+    assert done == {fast_join}  # not stuck behind `slow`
+    assert not slow_join.done()
+
+    # A second subscriber of `slow` waits until the broker listens on it.
+    second = asyncio.ensure_future(hub.join(c, slow))
+    await asyncio.sleep(0)  # its first step ran: it is waiting, not done
+    assert slow in c.topics
     assert not second.done()
-    broker.gate["slow"].set()
-    await asyncio.wait_for(asyncio.gather(slow_join, second), 1)
-    assert broker.subscribes.count("slow") == 1
+
+    link.proxy.heal()
+    await asyncio.wait_for(asyncio.gather(slow_join, second), 10)
+    assert await numsub(link.redis, slow) == 1
+    await hub.publish(slow, b"s")
+    assert await received(a) == "s"
+    assert await received(c) == "s"
+    assert a.queue.empty()  # one broker subscription for the two joins
+    assert c.queue.empty()
 
 
-async def test_leave_during_join_unsubscribes_and_a_rejoin_subscribes_again() -> None:
-    broker = CountingBroker()
-    broker.gate["t"] = asyncio.Event()
-    hub = Hub(broker)
+async def test_leave_during_join_unsubscribes_and_a_rejoin_subscribes_again(link: Link) -> None:
+    hub = Hub(link.broker)
+    name = topic()
     a = hub.subscriber()
-    joining = asyncio.ensure_future(hub.join(a, "t"))
+    link.proxy.stall()  # the join's SUBSCRIBE stays unconfirmed
+    joining = asyncio.ensure_future(hub.join(a, name))
     await asyncio.sleep(0)
+    assert name in a.topics
+    assert not joining.done()  # waiting for Redis
     await hub.leave(a)
-    broker.gate["t"].set()
-    await joining
-    assert broker.unsubscribes == ["t"]
+    link.proxy.heal()
+    await asyncio.wait_for(joining, 10)
+
+    await barrier(link.broker)
+    assert await numsub(link.redis, name) == 0  # the leave unsubscribed, after the SUBSCRIBE
     b = hub.subscriber()
-    await hub.join(b, "t")
-    assert broker.subscribes == ["t", "t"]
-    await hub.publish("t", b"x")
-    assert b.queue.get_nowait() == "x"
+    await hub.join(b, name)
+    assert await numsub(link.redis, name) == 1  # the rejoin subscribed again
+    await hub.publish(name, b"x")
+    assert await received(b) == "x"
+    assert a.queue.empty()
 
 
-async def test_reconnect_calls_gap_handlers_and_close_shuts_everyone() -> None:
-    broker = MemoryBroker()
-    hub = Hub(broker)
+async def test_reconnect_calls_gap_handlers_and_close_shuts_everyone(link: Link) -> None:
+    hub = Hub(link.broker)
+    name = topic()
     gaps: list[int] = []
 
-    async def gap() -> None:
-        gaps.append(1)
+    def handler(n: int) -> Callable[[], Awaitable[None]]:
+        async def gap() -> None:
+            if n % 2:
+                raise RuntimeError("boom")
+            gaps.append(n)
 
-    async def broken() -> None:
-        raise RuntimeError("boom")
+        return gap
 
-    subs = [hub.subscriber(gap), hub.subscriber(broken), hub.subscriber(gap)]
+    # Every other handler fails; the hub calls them in no set order, so with this many a
+    # failure that stopped the rest would leave some working handler out.
+    subs = [hub.subscriber(handler(n)) for n in range(16)]
     for sub in subs:
-        await hub.join(sub, "t")
-    await broker.reconnected()
-    assert gaps == [1, 1]
+        await hub.join(sub, name)
+    assert gaps == []
+    before = link.broker.connections
+
+    assert link.proxy.reset() >= 1  # the link to Redis is cut: the broker reconnects
+    await eventually(lambda: sorted(gaps), equals=list(range(0, 16, 2)))
+    assert link.broker.connections > before
+    await hub.publish(name, b"after")  # still subscribed on the new connection
+    for sub in subs:
+        assert await received(sub) == "after"
+
     await hub.close()
     assert all(sub.close_code == SHUTDOWN_CLOSE_CODE for sub in subs)
     assert hub.sockets == 0
+    assert sorted(gaps) == list(range(0, 16, 2))  # once each

@@ -28,7 +28,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from wealist.core.jobs import cancel_and_wait
 
-__all__ = ("Broker", "Delivery", "MemoryBroker", "ReconnectListener", "RedisBroker")
+__all__ = ("Broker", "Delivery", "ReconnectListener", "RedisBroker")
 
 Delivery = Callable[[str, bytes], None]
 ReconnectListener = Callable[[], Awaitable[None] | None]
@@ -80,31 +80,6 @@ class _Subscriptions:
                     await result
             except Exception:  # one failing listener must not starve the others
                 log.exception("broker.reconnect_listener_failed")
-
-
-class MemoryBroker:
-    """In-process broker for a single process (tests, tools)."""
-
-    def __init__(self) -> None:
-        self._subs = _Subscriptions()
-        self.published = 0
-
-    async def publish(self, topic: str, data: bytes) -> None:
-        self.published += 1
-        self._subs.dispatch(topic, data)
-
-    async def subscribe(self, topic: str, deliver: Delivery) -> None:
-        self._subs.add(topic, deliver)
-
-    async def unsubscribe(self, topic: str, deliver: Delivery) -> None:
-        self._subs.remove(topic, deliver)
-
-    def on_reconnect(self, listener: ReconnectListener) -> None:
-        self._subs.listeners.append(listener)
-
-    async def reconnected(self) -> None:
-        """Run the reconnect listeners, as a :class:`RedisBroker` does after an outage."""
-        await self._subs.notify_reconnect()
 
 
 class RedisBroker:
