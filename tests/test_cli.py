@@ -76,11 +76,45 @@ def test_openapi_prints_a_document() -> None:
     assert document["openapi"].startswith("3.")
 
 
-def test_bad_setting_is_one_line_naming_the_variable() -> None:
-    env = {**os.environ, "WEALIST_BOARD_WORKERS": "lots"}
-    result = wealist("serve", "board", env=env)
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("WEALIST_BOARD_WORKERS", "lots", "Expected `int`, got `str`"),
+        ("WEALIST_BOARD_WORKERS", "0", "Expected `int` >= 1"),
+        ("WEALIST_PORT", "70000", "Expected `int` <= 65535"),
+        ("WEALIST_BOARD_PORT", "-1", "Expected `int` >= 0"),
+        ("WEALIST_BACKLOG", "0", "Expected `int` >= 1"),
+        ("WEALIST_CORS_ORIGINS", "*", "'*' is not allowed"),
+        ("WEALIST_CORS_ORIGINS", "http://localhost:3000,https://x.example/app", "not an origin"),
+    ],
+)
+def test_bad_setting_is_one_line_naming_the_variable(variable: str, value: str, says: str) -> None:
+    """Stopped before anything starts, with one line and no traceback."""
+    result = wealist("serve", "board", env={**os.environ, variable: value})
     assert result.returncode == 1
-    assert result.stderr.strip().startswith("wealist serve: WEALIST_BOARD_WORKERS: Expected `int`")
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"wealist serve: {variable}: "), line
+    assert says in line, line
+
+
+def test_settings_accept_every_origin_and_port_that_can_exist() -> None:
+    from wealist.board.settings import BoardSettings
+    from wealist.core.settings import load_settings
+
+    found = load_settings(
+        BoardSettings,
+        "board",
+        {
+            "WEALIST_PORT": "65535",
+            "WEALIST_CORS_ORIGINS": "http://localhost:3000,https://app.example.com,http://[::1]:5173",
+        },
+    )
+    assert found.port == 65535
+    assert found.cors_origins == [
+        "http://localhost:3000",
+        "https://app.example.com",
+        "http://[::1]:5173",
+    ]
 
 
 @pytest.mark.slow

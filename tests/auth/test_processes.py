@@ -141,3 +141,35 @@ async def test_concurrent_refreshes_with_one_token_succeed_at_most_once(
             )
             statuses = sorted([first.status_code, second.status_code])
             assert statuses in ([200, 401], [401, 401]), statuses
+
+
+async def test_advertised_urls_follow_the_port_the_service_listens_on(
+    service_process: Callable[..., Any], oidc_provider: OidcProvider
+) -> None:
+    """Nothing configured but the port: the discovery document's JWKS and the OAuth
+    callback name this process's own address, and the JWKS is really there; a public URL,
+    when set, wins for both."""
+    google = {
+        "WEALIST_AUTH_GOOGLE_CLIENT_ID": oidc_provider.client_id,
+        "WEALIST_AUTH_GOOGLE_CLIENT_SECRET": oidc_provider.client_secret,
+        "WEALIST_AUTH_GOOGLE_ISSUER": oidc_provider.issuer,
+    }
+    plain = await service_process("auth", env=google)
+    assert plain.port != 8080
+    async with httpx.AsyncClient(base_url=plain.url) as client:
+        config = (await client.get("/.well-known/openid-configuration")).json()
+        assert config["jwks_uri"] == f"{plain.url}/.well-known/jwks.json"
+        assert (await client.get(config["jwks_uri"])).json()["keys"]
+        start = await client.get("/oauth2/authorization/google")
+        assert start.status_code == 302, start.text
+        sent = parse_qs(urlsplit(start.headers["location"]).query)
+        assert sent["redirect_uri"] == [f"{plain.url}/oauth2/callback/google"]
+    behind = await service_process(
+        "auth", env={**google, "WEALIST_AUTH_PUBLIC_URL": "https://wealist.example.com/"}
+    )
+    async with httpx.AsyncClient(base_url=behind.url) as client:
+        config = (await client.get("/.well-known/openid-configuration")).json()
+        assert config["jwks_uri"] == "https://wealist.example.com/.well-known/jwks.json"
+        start = await client.get("/oauth2/authorization/google")
+        sent = parse_qs(urlsplit(start.headers["location"]).query)
+        assert sent["redirect_uri"] == ["https://wealist.example.com/oauth2/callback/google"]

@@ -139,7 +139,7 @@ async def openid_configuration(ctx: Ctx) -> dict[str, Any]:
     settings = _settings(ctx)
     return {
         "issuer": settings.jwt_issuer,
-        "jwks_uri": f"{settings.public_url.rstrip('/')}/.well-known/jwks.json",
+        "jwks_uri": f"{settings.advertised_url}/.well-known/jwks.json",
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],

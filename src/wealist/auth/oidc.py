@@ -123,7 +123,7 @@ class OidcClient:
         self._keys: dict[str, JwksKeySet] = {}
 
     def callback_url(self, provider: str) -> str:
-        return self._settings.oauth_callback_url.replace("{provider}", provider)
+        return self._settings.callback_url.replace("{provider}", provider)
 
     def provider(self, name: str) -> Provider:
         found = self.providers.get(name)

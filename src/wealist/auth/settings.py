@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from wealist.contracts.addresses import DEFAULT_PORTS
 from wealist.core.settings import CoreSettings
 
 __all__ = ("AuthSettings", "OidcProviderSettings")
@@ -33,7 +34,9 @@ class AuthSettings(CoreSettings, frozen=True, kw_only=True):
     socket_ticket_ttl_s: float = 30.0  # a ?ticket= for a socket or stream URL (core.tickets)
     refresh_token_ttl_s: int = 7 * 24 * 3600
     session_max_age_s: int = 30 * 24 * 3600  # absolute: rotation never extends a family
-    public_url: str = "http://127.0.0.1:8080"  # how clients reach this service
+    # How clients reach this service (a gateway's URL in production); default: this
+    # process's own address, http://<host>:<port> (127.0.0.1 when it listens on all).
+    public_url: str = ""
 
     # OIDC login. Google is configured by its client id; other providers by issuer URL
     # (JSON: {"kakao": {"issuer": "https://kauth.kakao.com", "client_id": "..."}}).
@@ -41,8 +44,9 @@ class AuthSettings(CoreSettings, frozen=True, kw_only=True):
     google_client_secret: str = ""
     google_issuer: str = "https://accounts.google.com"
     oidc_providers: dict[str, OidcProviderSettings] = msgspec.field(default_factory=dict)
-    # The callback URL registered at the providers (a constant, as RFC 9700 asks).
-    oauth_callback_url: str = "http://127.0.0.1:8080/oauth2/callback/{provider}"
+    # The callback URL registered at the providers (a constant, as RFC 9700 asks);
+    # default: <public_url>/oauth2/callback/{provider}.
+    oauth_callback_url: str = ""
     # Frontend pages a login may return to, compared exactly (no prefix matching).
     oauth_redirect_allowlist: list[str] = msgspec.field(
         default_factory=lambda: ["http://localhost:3000/oauth/callback"]
@@ -65,3 +69,17 @@ class AuthSettings(CoreSettings, frozen=True, kw_only=True):
 
     # POST /api/test/token mints tokens for any user id: load tests only, never production.
     test_auth_enabled: bool = False
+
+    @property
+    def advertised_url(self) -> str:
+        """Where clients reach this service: ``public_url``, else this process's port."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host  # noqa: S104
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port or DEFAULT_PORTS['auth']}"
+
+    @property
+    def callback_url(self) -> str:
+        """The OAuth callback URL, with ``{provider}`` still to fill in."""
+        return self.oauth_callback_url or f"{self.advertised_url}/oauth2/callback/{{provider}}"

@@ -11,6 +11,7 @@ a bad value raises
 from __future__ import annotations
 
 import os
+import re
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,6 +30,13 @@ S = typing.TypeVar("S", bound="CoreSettings")
 
 PRODUCTION_PROFILES = frozenset({"prod", "production"})
 
+Port = Annotated[int, msgspec.Meta(ge=0, le=65_535)]
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+# An Origin header's value: scheme://host[:port], nothing after (no path, no wildcard).
+ORIGIN = re.compile(
+    r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$"
+)
+
 
 class SettingsError(ValueError):
     """A setting is missing or invalid; the message names the environment variable."""
@@ -39,12 +47,12 @@ class CoreSettings(msgspec.Struct, frozen=True, kw_only=True):
 
     profile: str = "dev"
     host: str = "127.0.0.1"
-    port: int = 0  # 0 means the service's default port
-    workers: int = 1
+    port: Port = 0  # 0 means the service's default port
+    workers: Annotated[int, msgspec.Meta(ge=1, le=512)] = 1
     # Granian: concurrent requests per worker (open sockets and SSE streams count) and
     # the listen queue. Its default caps a process at ~1,024 streams.
-    max_connections: int = 10_000
-    backlog: int = 2048
+    max_connections: Positive = 10_000
+    backlog: Annotated[int, msgspec.Meta(ge=1, le=65_535)] = 2048
     # Graceful stop (core.shutdown): on SIGTERM, close sockets with 1012, end streams and
     # wait at most shutdown_drain_s for requests in flight. `wealist serve` turns it on.
     drain_on_sigterm: bool = False
@@ -81,7 +89,7 @@ class CoreSettings(msgspec.Struct, frozen=True, kw_only=True):
     cors_origins: list[str] = msgspec.field(
         default_factory=lambda: ["http://localhost:3000", "http://localhost:5173"]
     )
-    max_body_bytes: int = 1_048_576
+    max_body_bytes: Positive = 1_048_576
     # Idempotency-Key answers kept this long (core.idempotency); a claim whose request
     # never finished is taken over after the lease.
     idempotency_retention_s: float = 86_400.0
@@ -109,6 +117,18 @@ class CoreSettings(msgspec.Struct, frozen=True, kw_only=True):
     ws_max_frame_bytes: int = 65_536
     ws_queue_size: int = 256
     sse_ping_s: float = 30.0
+
+    def invalid(self) -> tuple[str, str] | None:
+        """(field, why) for a value the types allow but the service cannot run with."""
+        for origin in self.cors_origins:
+            if origin == "*":
+                return (
+                    "cors_origins",
+                    "'*' is not allowed (browsers send credentials): list origins",
+                )
+            if not ORIGIN.match(origin):
+                return "cors_origins", f"{origin!r} is not an origin (scheme://host[:port])"
+        return None
 
     @property
     def is_production(self) -> bool:
@@ -204,9 +224,14 @@ def load_settings(
         raw[key] = override
         source[key] = f"override {key}"
     try:
-        return msgspec.convert(raw, cls, strict=False)
+        settings = msgspec.convert(raw, cls, strict=False)
     except msgspec.ValidationError as exc:
         raise SettingsError(_name_the_variable(str(exc), source, service)) from exc
+    problem = settings.invalid()
+    if problem is not None:
+        name, why = problem
+        raise SettingsError(f"{source.get(name) or env_names(name, service)[0]}: {why}")
+    return settings
 
 
 def _name_the_variable(message: str, source: dict[str, str], service: str | None) -> str:
