@@ -6,7 +6,9 @@ work all along. Then, with SIGKILL:
 1. the chat service's Granian worker (a child of the service process): Granian starts
    another, the service process stays, and ``up`` says so;
 2. the board service's whole process group (its main process and its worker): ``up``
-   says so and starts it again (with the first step of its backoff).
+   says so and starts it again (with the first step of its backoff);
+3. the chat service's main process alone: its worker, left serving with nobody to
+   supervise it and holding the port, is cleared away by ``up``, which restarts chat.
 
 Meanwhile a prober asks every other service (``/health/live``) and the gateway (its own
 ``/health`` and two services through it) over and over: not one probe may fail. At the
@@ -63,6 +65,15 @@ def children(pid: int) -> set[int]:
     return found
 
 
+def running(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
+
+
 def service_pid(up: Up, name: str) -> int:
     """The ``wealist serve <name>`` process ``up`` runs now (its child)."""
     for pid in children(up.proc.pid):
@@ -73,12 +84,23 @@ def service_pid(up: Up, name: str) -> int:
     raise AssertionError(f"no {name} service process under up:\n{up.output}")
 
 
-async def until(what: str, check: Callable[[], bool], up: Up) -> None:
-    deadline = time.monotonic() + DEADLINE_S
-    while not check():
-        if time.monotonic() > deadline or up.proc.poll() is not None:
-            pytest.fail(f"waited in vain for {what}; up's output:\n{up.output}")
-        await asyncio.sleep(0.1)
+@dataclass
+class Waiter:
+    """Waits for something to happen while ``up`` and the clients' tasks run on."""
+
+    up: Up
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def until(self, what: str, check: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + DEADLINE_S
+        while not check():
+            for task in self.tasks:
+                if task.done():
+                    task.result()  # a client that gave up: its error, not a timeout
+                    pytest.fail(f"a client stopped while waiting for {what}")
+            if time.monotonic() > deadline or self.up.proc.poll() is not None:
+                pytest.fail(f"waited in vain for {what}; up's output:\n{self.up.output}")
+            await asyncio.sleep(0.1)
 
 
 @dataclass
@@ -167,7 +189,8 @@ async def test_killed_worker_and_service_come_back_alone_and_nothing_acked_is_lo
     ports = service_ports()
     up = Up(data_dir, ports, "--exit-after", "900")
     url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    tasks: list[asyncio.Task[None]] = []
+    wait = Waiter(up)
+    tasks = wait.tasks
     sockets: list[FollowingSocket] = []
     prober = Prober()
     try:
@@ -239,7 +262,7 @@ async def test_killed_worker_and_service_come_back_alone_and_nothing_acked_is_lo
                 await asyncio.wait_for(socket.connected.wait(), DEADLINE_S)
             writer = BoardWriter(board, owner, project_id)
             stop_sending = asyncio.Event()
-            tasks = [
+            tasks += [
                 asyncio.create_task(send_until(s, f"s{i}", stop_sending))
                 for i, s in enumerate(senders)
             ]
@@ -249,45 +272,57 @@ async def test_killed_worker_and_service_come_back_alone_and_nothing_acked_is_lo
                 pairs = list(zip(senders, counts, strict=True))
                 return lambda: all(len(s.acks) >= n + more for s, n in pairs)
 
-            await until("the first chat acks", acks_beyond([0, 0], 5), up)
-            await until("the first board acks", lambda: len(writer.acked) >= 3, up)
+            await wait.until("the first chat acks", acks_beyond([0, 0], 5))
+            await wait.until("the first board acks", lambda: len(writer.acked) >= 3)
             prober.urls = [f"{url[name]}/health/live" for name in STEADY]
             prober.urls += [f"{gateway}{path}" for path in THROUGH_GATEWAY]
             prober.thread.start()
-            await until("a first round of probes", lambda: prober.rounds() >= 1, up)
+            await wait.until("a first round of probes", lambda: prober.rounds() >= 1)
 
             # 1. The chat service's worker.
             chat_main = service_pid(up, "chat")
             (worker,) = children(chat_main)
             os.kill(worker, signal.SIGKILL)
             replaced = f"chat: worker {worker} exited; Granian is starting another"
-            await until(replaced, lambda: replaced in up.lines, up)
-            await until(
+            await wait.until(replaced, lambda: replaced in up.lines)
+            await wait.until(
                 "chat ready again",
                 lambda: "chat: ready again" in up.lines[up.lines.index(replaced) :],
-                up,
             )
             assert service_pid(up, "chat") == chat_main  # the service process stayed
             respawned = children(chat_main)
             assert len(respawned) == 1
             assert worker not in respawned
             counts = [len(s.acks) for s in senders]
-            await until("chat acks after the worker kill", acks_beyond(counts, 5), up)
+            await wait.until("chat acks after the worker kill", acks_beyond(counts, 5))
 
             # 2. The board service: its main process and its worker at once.
             board_main = service_pid(up, "board")
             os.killpg(board_main, signal.SIGKILL)
             restarting = "board: exited (signal 9, SIGKILL); restarting in 0.5 s (restart 1)"
-            await until(restarting, lambda: restarting in up.lines, up)
+            await wait.until(restarting, lambda: restarting in up.lines)
             back = "board: ready again (restart 1)"
-            await until(back, lambda: back in up.lines, up)
+            await wait.until(back, lambda: back in up.lines)
             assert service_pid(up, "board") != board_main
             written = len(writer.acked)
-            await until("board acks after it", lambda: len(writer.acked) >= written + 3, up)
+            await wait.until("board acks after it", lambda: len(writer.acked) >= written + 3)
             counts = [len(s.acks) for s in senders]
-            await until("chat acks after the board restart", acks_beyond(counts, 3), up)
+            await wait.until("chat acks after the board restart", acks_beyond(counts, 3))
+
+            # 3. The chat service's main process alone: its worker lives on, orphaned.
+            chat_main = service_pid(up, "chat")
+            (orphan,) = children(chat_main)
+            os.kill(chat_main, signal.SIGKILL)
+            restarting = "chat: exited (signal 9, SIGKILL); restarting in 0.5 s (restart 1)"
+            await wait.until(restarting, lambda: restarting in up.lines)
+            back = "chat: ready again (restart 1)"
+            await wait.until(back, lambda: back in up.lines)
+            assert not running(orphan)
+            assert service_pid(up, "chat") != chat_main
+            counts = [len(s.acks) for s in senders]
+            await wait.until("chat acks after the chat restart", acks_beyond(counts, 5))
             rounds = prober.rounds()
-            await until("probes after both kills", lambda: prober.rounds() >= rounds + 2, up)
+            await wait.until("probes after the kills", lambda: prober.rounds() >= rounds + 2)
 
             stop_sending.set()
             writer.stopping = True
@@ -302,10 +337,9 @@ async def test_killed_worker_and_service_come_back_alone_and_nothing_acked_is_lo
                     (chat_id,),
                 ).fetchall()
             last = rows[-1][0] if rows else 0
-            await until(
+            await wait.until(
                 "every client caught up",
                 lambda: all(s.transcript.last == last for s in sockets),
-                up,
             )
             with psycopg.connect(with_database(pg_url, "board_db")) as conn:
                 stored = conn.execute(
@@ -330,7 +364,11 @@ async def test_killed_worker_and_service_come_back_alone_and_nothing_acked_is_lo
     assert code == 0, up.output
     assert "stopping..." in up.output
     assert "postgres: stopped" in up.output
-    assert not [line for line in up.lines if ": exited" in line and "board" not in line]
+    assert [line for line in up.lines if "Granian is starting another" in line] == [replaced]
+    assert [line for line in up.lines if ": exited" in line] == [
+        "board: exited (signal 9, SIGKILL); restarting in 0.5 s (restart 1)",
+        "chat: exited (signal 9, SIGKILL); restarting in 0.5 s (restart 1)",
+    ]
 
     # Chat: every acked message stored once, seqs 1..N, and nothing stored that was not
     # acked (each send was retried with its clientMessageId until its ack came).
@@ -352,7 +390,10 @@ async def test_killed_worker_and_service_come_back_alone_and_nothing_acked_is_lo
     assert set(writer.acked) <= set(counted)
     assert set(counted) <= set(writer.acked) | set(writer.unknown)
 
-    logs = data_dir / "logs"
+    logs = data_dir / "logs"  # each log goes on across the restart, after a marker
+    for name in ("board", "chat"):
+        text = (logs / f"{name}.log").read_text()
+        assert text.count("===== wealist up ") == 2
+        restarted = text.index(f": {name} restart 1 after it exited (signal 9, SIGKILL) =====")
+        assert text.index("Started worker-1") < restarted  # the first run's lines are kept
     assert "Respawning worker-1" in (logs / "chat.log").read_text()
-    board_log = (logs / "board.log").read_text()
-    assert "board restart 1 after it exited (signal 9, SIGKILL) =====" in board_log

@@ -334,6 +334,9 @@ class RedisUnit(_Started):
         return None if code is None else f"exited ({describe_exit(code)})"
 
     def cleanup(self) -> str:
+        proc = self.server.proc
+        if proc is not None and (proc.returncode or 0) < 0:  # killed: its log knows nothing
+            return ""
         return log_tail(self.server.root / "redis.log", SERVER_TAIL_LINES)
 
     def restart(self, note: str) -> None:
