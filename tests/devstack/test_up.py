@@ -43,6 +43,10 @@ def test_up_starts_everything_stops_cleanly_and_keeps_its_data(data_dir: Path) -
             assert edge.get("/health").text == "healthy\n"
             assert edge.get("/api/svc/ops/api/config/active").json()["success"] is True
             assert edge.get("/api/internal/users/x/exists").status_code == 404
+            # browsers are sent to auth through the gateway: discovery names its URL
+            config = edge.get("/.well-known/openid-configuration").json()
+            assert config["jwks_uri"] == f"{gateway}/.well-known/jwks.json"
+            assert edge.get(config["jwks_uri"]).json()["keys"]
         for name, port in ports.items():
             assert first.table(name) == f"http://127.0.0.1:{port}"
             assert f"{name}: starting on :{port}" in first.output
@@ -96,3 +100,14 @@ def test_up_starts_everything_stops_cleanly_and_keeps_its_data(data_dir: Path) -
         assert not [port for port in second.all_ports() if port_open(port)]
     finally:
         second.cleanup()
+
+
+def test_up_without_nginx_stops_before_starting_anything(data_dir: Path, tmp_path: Path) -> None:
+    """The original frontend talks to the gateway: no nginx is a stop naming the package
+    (``--no-gateway`` runs the services alone), before any server starts."""
+    empty = tmp_path / "no-programs"
+    empty.mkdir()
+    up = Up(data_dir, service_ports(), env={"WEALIST_SYSTEM_PATH": str(empty)})
+    assert up.wait_exit() == 1
+    assert "nginx is not installed (the gateway): run apt-get install -y nginx-light" in up.output
+    assert "postgres: started" not in up.output and "starting on" not in up.output

@@ -27,11 +27,15 @@ WORKER_USER = "nobody"
 
 
 def find_nginx() -> str | None:
-    """The nginx binary (``NGINX`` or on PATH, including /usr/sbin), or None."""
+    """The nginx binary (``NGINX``, else on ``WEALIST_SYSTEM_PATH``, which defaults to PATH
+    and the sbin directories, as ``./wealist`` looks), or None."""
     explicit = os.environ.get("NGINX")
     if explicit:
-        return explicit
-    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+        return explicit if os.access(explicit, os.X_OK) else None
+    system = os.environ.get("WEALIST_SYSTEM_PATH")
+    if system is None:
+        system = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
+    return shutil.which("nginx", path=system)
 
 
 def config_dir() -> Path:

@@ -10,9 +10,10 @@ server that exits is restarted with a backoff while the rest runs on
 (:mod:`wealist.devstack.supervise`). A failure while the stack starts stops it. Ports and
 secrets chosen on the first run are kept in ``.wealist/state.json`` and reused.
 
-When nginx is installed (and not ``--no-gateway``), the gateway of ``deploy/nginx`` runs in
-front of the services on ``WEALIST_GATEWAY_PORT`` (default 8088, its files under
-``.wealist/gateway``), and local file URLs (``WEALIST_BLOB_PUBLIC_URL``) point at it.
+Unless ``--no-gateway``, the gateway of ``deploy/nginx`` runs in front of the services on
+``WEALIST_GATEWAY_PORT`` (default 8088, its files under ``.wealist/gateway``; without nginx
+``up`` stops at once, naming the package), and the URLs browsers are given (local files,
+auth's discovery and OAuth callback) point at it.
 """
 
 from __future__ import annotations
@@ -144,9 +145,11 @@ class Stack:
         if not self.want_gateway:
             self.gateway_note = "not started (--no-gateway)"
             return None
-        if find_nginx() is None:
-            self.gateway_note = "not started: nginx is not installed (apt-get install nginx-light)"
-            return None
+        if find_nginx() is None:  # the original frontend talks to the gateway: no silent skip
+            raise UpError(
+                "nginx is not installed (the gateway): run apt-get install -y nginx-light,"
+                " or start with --no-gateway"
+            )
         given = self.environ.get("WEALIST_GATEWAY_PORT")
         if given is not None:
             try:
@@ -189,6 +192,9 @@ class Stack:
         for variable, value in defaults.items():
             if variable not in env and f"{variable}_FILE" not in env:
                 env[variable] = value
+        # Browsers reach auth through the gateway (discovery, OAuth callbacks) when it runs.
+        if self.gateway_port is not None and "WEALIST_AUTH_PUBLIC_URL" not in env:
+            env["WEALIST_AUTH_PUBLIC_URL"] = f"http://{HOST}:{self.gateway_port}"
         # File URLs go through the gateway when it runs (it routes /api/blobs to storage).
         public = (
             f"http://{HOST}:{self.gateway_port}"

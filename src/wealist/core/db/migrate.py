@@ -38,6 +38,9 @@ __all__ = (
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 NO_TRANSACTION = "-- wealist: no-transaction"
 LOCK_KEY = 0x7765616C  # "weal": one migrator at a time per database
+# A server that accepts the connection but never answers fails the start instead of
+# hanging it (the start guard and `up` then see a failure they can report).
+CONNECT_TIMEOUT_S = 10
 
 _TABLE = """
 CREATE TABLE IF NOT EXISTS wealist_migrations (
@@ -119,7 +122,9 @@ def _check_edits(migrations: list[Migration], applied: dict[tuple[str, int], str
 
 async def pending(url: str, migrations: list[Migration]) -> list[Migration]:
     """Migrations not applied yet; raises if an applied one was edited."""
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+    async with await psycopg.AsyncConnection.connect(
+        url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+    ) as conn:
         applied = await _applied(conn)
     _check_edits(migrations, applied)
     return [m for m in migrations if (m.stream, m.version) not in applied]
@@ -140,7 +145,9 @@ async def migrate(url: str, migrations: list[Migration]) -> list[Migration]:
     the first one applied: every file is applied exactly once.
     """
     done: list[Migration] = []
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+    async with await psycopg.AsyncConnection.connect(
+        url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+    ) as conn:
         await conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
         try:
             await conn.execute(_TABLE)
@@ -274,7 +281,9 @@ def _skip_block_comment(text: str, i: int) -> int:
 
 async def ensure_database(server_url: str, database: str) -> bool:
     """Create ``database`` on the server of ``server_url`` unless it exists. True if created."""
-    async with await psycopg.AsyncConnection.connect(server_url, autocommit=True) as conn:
+    async with await psycopg.AsyncConnection.connect(
+        server_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+    ) as conn:
         cur = await conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
         if await cur.fetchone():
             return False
