@@ -9,7 +9,9 @@ validate are the permission of their routes (the bearer sent along changes nothi
 what comes back is the credential's user, never the bearer's). The keys, the discovery
 document, readiness and the OAuth redirects are public; a forged OAuth callback never
 yields tokens. No response to another user, anonymous or the internal key carries the
-owner's id, email or session ids. A route without a row fails ``test_every_route_has_a_row``.
+owner's id, email or session ids. A refused write ends no session (each write row's
+``state``: which sessions' tokens still validate). A route without a row fails
+``test_every_route_has_a_row``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.authz.support import in_process, running
-from tests.plugins.authz import Case, Setup, check_case, check_routes_covered
+from tests.plugins.authz import Case, Setup, Stage, check_case, check_routes_covered
 from tests.plugins.harness import INTERNAL_KEY, Environment
 from tests.plugins.oidc_provider import OidcProvider
 
@@ -141,6 +143,10 @@ async def alive(auth: Any, world: AuthWorld) -> dict[str, bool]:
     return found
 
 
+async def sessions(stage: Stage) -> dict[str, bool]:
+    return await alive(stage.client, stage.world)
+
+
 def sessions_after(ended: dict[str, set[str]]) -> Any:
     """After each actor: exactly the sessions ``ended[actor]`` are gone, the rest stand."""
 
@@ -215,9 +221,12 @@ CASES = [
             {"owner": {"s1"}, "owner_other_session": {"s2"}, "other_user": {"s3"}}
         ),
         fresh=True,
+        state=sessions,
     ),
     row("GET", "/api/auth/sessions", SIGNED_IN),
-    row("POST", "/api/auth/socket-ticket", (201, 201, 201, 401, 401)),  # for one's own token
+    row(  # for one's own token; without one there is no one to mint it for
+        "POST", "/api/auth/socket-ticket", (201, 201, 201, 401, 401), state=sessions
+    ),
     row(
         "DELETE",
         "/api/auth/sessions/{session_id}",
@@ -225,6 +234,7 @@ CASES = [
         "/api/auth/sessions/{s2}",
         after=sessions_after({"owner": {"s2"}, "owner_other_session": {"s2"}}),
         fresh=True,
+        state=sessions,
     ),
     row(
         "POST",
@@ -232,6 +242,7 @@ CASES = [
         SIGNED_IN,
         after=sessions_after({"owner": {"s2"}, "owner_other_session": {"s1"}}),
         fresh=True,
+        state=sessions,
     ),
     row(
         "GET",
@@ -280,7 +291,7 @@ async def test_every_route_has_a_row(matrix_auth: Client) -> None:
     check_routes_covered(matrix_auth.app, CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
 async def test_matrix(matrix_auth: Client, case: Case) -> None:
     await check_case(
         matrix_auth,

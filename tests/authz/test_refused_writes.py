@@ -1,6 +1,6 @@
 """The matrices' refused-write check itself: a handler that writes and then answers 403
-fails its row, and a reader that changes by itself is refused. A small app of this module
-stands in for a service."""
+fails its row, a write row without a state reader fails before any request, and a reader
+that changes by itself is refused. A small app of this module stands in for a service."""
 
 from __future__ import annotations
 
@@ -99,6 +99,15 @@ async def test_a_careful_handler_passes(little: AsyncTestClient[Litestar]) -> No
 async def test_a_refusal_that_wrote_fails_its_row(little: AsyncTestClient[Litestar]) -> None:
     with pytest.raises(AssertionError, match="refused stranger"):
         await run(little, refused_first("/careless/{key:str}", state=api("/notes/{key}")))
+
+
+async def test_a_write_row_without_a_state_reader_fails_first(
+    little: AsyncTestClient[Litestar],
+) -> None:
+    before = dict(NOTES)
+    with pytest.raises(AssertionError, match="needs a state reader"):
+        await run(little, refused_first("/careless/{key:str}", state=None))
+    assert before == NOTES  # not one request was sent
 
 
 async def test_a_reader_that_changes_by_itself_is_refused(

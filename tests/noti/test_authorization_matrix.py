@@ -8,7 +8,9 @@ carries its id or text, not even to the owner of its workspace. Lists and counts
 caller's own (200 for anyone signed in, empty for an outsider), so an outsider naming A in
 ``X-Workspace-Id`` learns nothing; a preference scoped to a workspace needs membership
 (404). Internal routes take the internal key and refuse every user token (401); user
-routes refuse the internal key (401). A refused change leaves N as it was. The SSE stream
+routes refuse the internal key (401). A refused change leaves N as it was, and every
+refused write what it would change (each write row's ``state``: N and the member's list
+as the member reads them, or the preferences of A's people). The SSE stream
 row runs against a real ``wealist serve noti`` process, which also shows that a live
 notification reaches its target's stream and nobody else's. A route without a row fails
 ``test_every_route_has_a_row``.
@@ -24,13 +26,23 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.authz.support import Users, in_process, running, user_service
 from tests.noti.support import KEY, SseReader, create, envelope, event_body
-from tests.plugins.authz import Case, Setup, at, check_case, check_routes_covered
+from tests.plugins.authz import (
+    Case,
+    Setup,
+    Stage,
+    State,
+    api,
+    at,
+    check_case,
+    check_routes_covered,
+)
 from tests.plugins.harness import Environment, TokenIssuer
 from tests.user.support import Actor, World, build_world
 
@@ -108,6 +120,25 @@ async def n_untouched_unless_member(
         assert n is not None and n["isRead"] is False, (name, n)
 
 
+async def n_as_listed(stage: Stage) -> Any:
+    return await state_of_n(stage.clients[0], stage.world, stage.setup)
+
+
+async def preferences_in_a(stage: Stage) -> Any:
+    """Everybody's preferences scoped to workspace A (only members may keep any)."""
+    db: psycopg.AsyncConnection[Any] = stage.clients[3]
+    cur = await db.execute(
+        "SELECT to_jsonb(p)::text FROM notification_preferences p WHERE workspace_id = %s"
+        " ORDER BY 1",
+        (stage.world.a,),
+    )
+    return [r[0] for r in await cur.fetchall()]
+
+
+# What the member has (a notification created for them would be listed).
+MEMBERS_LIST: State = api("/api/notifications?limit=100", by="member", X_Workspace_Id="{a}")
+
+
 def on_n(method: str, route: str, expect: tuple[int, ...], path: str, **kw: Any) -> Case:
     return Case(method, route, expect, at(path, **kw.pop("headers", {})), a_notification, **kw)
 
@@ -131,6 +162,7 @@ CASES = [
         "/api/notifications/{n}/read",
         after=n_untouched_unless_member,
         fresh=True,
+        state=n_as_listed,
     ),
     on_n(
         "POST",
@@ -140,6 +172,7 @@ CASES = [
         headers=IN_A,
         after=n_untouched_unless_member,
         fresh=True,
+        state=n_as_listed,
     ),
     on_n(
         "DELETE",
@@ -148,6 +181,7 @@ CASES = [
         "/api/notifications/{n}",
         after=n_untouched_unless_member,
         fresh=True,
+        state=n_as_listed,
     ),
     on_n(
         "GET",
@@ -166,12 +200,14 @@ CASES = [
                 "preferences": [{"type": "BOARD_ASSIGNED", "inApp": False}],
             },
         ),
+        state=preferences_in_a,
     ),
     Case(
         "POST",
         "/api/internal/notifications",
         SERVICE,
         at("/api/internal/notifications", lambda v: event_body(v["member_user"], v["a"])),
+        state=MEMBERS_LIST,
     ),
     Case(
         "POST",
@@ -181,6 +217,7 @@ CASES = [
             "/api/internal/notifications/bulk",
             lambda v: {"notifications": [event_body(v["member_user"], v["a"])]},
         ),
+        state=MEMBERS_LIST,
     ),
     Case(
         "POST",
@@ -190,6 +227,7 @@ CASES = [
             "/api/internal/events/noti",
             lambda v: envelope(event_body(v["member_user"], v["a"])),
         ),
+        state=MEMBERS_LIST,
     ),
 ]
 
@@ -208,16 +246,29 @@ async def test_every_route_has_a_row(matrix_noti: Client) -> None:
     check_routes_covered(matrix_noti.app, ROWS)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.fixture(scope="module")
+async def noti_db(environment: Environment) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    """The noti database, for others' preferences (no API shows them)."""
+    async with await psycopg.AsyncConnection.connect(
+        environment.databases["noti"], autocommit=True
+    ) as conn:
+        yield conn
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
 async def test_matrix(
-    matrix_noti: Client, users: httpx.AsyncClient, issuer: TokenIssuer, case: Case
+    matrix_noti: Client,
+    users: httpx.AsyncClient,
+    issuer: TokenIssuer,
+    noti_db: psycopg.AsyncConnection[Any],
+    case: Case,
 ) -> None:
     await check_case(
         matrix_noti,
         case,
         actors=ACTORS,
         new_world=lambda: new_world(users, issuer),
-        clients=(matrix_noti, users, issuer),
+        clients=(matrix_noti, users, issuer, noti_db),
     )
 
 

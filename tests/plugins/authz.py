@@ -248,6 +248,7 @@ async def check_case(  # a cell needs all of these
     ``outsiders`` see none of ``secrets(world)`` (unless the case ``discloses``); every
     actor sees nothing ``setup.private`` keeps from it; a refusal carries ``error_keys``
     (the service's error envelope); a refused write leaves ``case.state`` as it was."""
+    require_state(case.id, case.method, case.expect, case.state)
     refused = refusals(actors, case.expect)
     world = await new_world()
     setup = await case.prepare(clients, world)
