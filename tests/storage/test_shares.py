@@ -312,6 +312,40 @@ async def test_only_who_shared_it_or_a_workspace_admin_may_change_or_revoke_a_sh
     data(await drive.client.delete(path, headers=world.owner.headers))
 
 
+async def test_a_workspace_admin_revokes_a_link_of_a_drive_they_cannot_open(
+    local_drive: Drive, world: World
+) -> None:
+    """The admin may not see the private drive's file, nor the share (404), yet may change
+    and revoke its link; a plain member outside the drive may do neither (404)."""
+    drive = local_drive
+    project = await private_drive(drive, world)
+    file = await drive.upload(world.owner, world.a, "x.txt", projectId=project["id"])
+    link = data(
+        await share(
+            drive,
+            world.owner,
+            entityType="FILE",
+            entityId=file["id"],
+            isPublic=True,
+            permission="VIEWER",
+        ),
+        201,
+    )
+    path = f"/api/storage/shares/{link['id']}"
+    admin, member = world.admin.headers, world.member.headers
+    assert_error(await drive.client.get(path, headers=admin), 404, "NOT_FOUND")
+    assert_error(
+        await drive.client.put(path, json={"permission": "EDITOR"}, headers=member),
+        404,
+        "NOT_FOUND",
+    )
+    assert_error(await drive.client.delete(path, headers=member), 404, "NOT_FOUND")
+    changed = await drive.client.put(path, json={"expiresInDays": 1}, headers=admin)
+    assert data(changed)["linkExpiresAt"]
+    data(await drive.client.delete(path, headers=admin))
+    assert_error(await drive.client.get(path, headers=world.owner.headers), 404, "NOT_FOUND")
+
+
 async def test_a_public_link_downloads_anonymously_until_revoked(
     drive: Drive, world: World
 ) -> None:
