@@ -315,8 +315,9 @@ async def test_only_who_shared_it_or_a_workspace_admin_may_change_or_revoke_a_sh
 async def test_a_workspace_admin_revokes_a_link_of_a_drive_they_cannot_open(
     local_drive: Drive, world: World
 ) -> None:
-    """The admin may not see the private drive's file, nor the share (404), yet may change
-    and revoke its link; a plain member outside the drive may do neither (404)."""
+    """The admin may not open the private drive's file, yet sees, changes and revokes its
+    link (what they may revoke, they may look at); a plain member outside the drive may do
+    none of it (404)."""
     drive = local_drive
     project = await private_drive(drive, world)
     file = await drive.upload(world.owner, world.a, "x.txt", projectId=project["id"])
@@ -333,7 +334,11 @@ async def test_a_workspace_admin_revokes_a_link_of_a_drive_they_cannot_open(
     )
     path = f"/api/storage/shares/{link['id']}"
     admin, member = world.admin.headers, world.member.headers
-    assert_error(await drive.client.get(path, headers=admin), 404, "NOT_FOUND")
+    assert_error(
+        await drive.client.get(f"/api/storage/files/{file['id']}", headers=admin), 404, "NOT_FOUND"
+    )
+    assert data(await drive.client.get(path, headers=admin))["id"] == link["id"]
+    assert_error(await drive.client.get(path, headers=member), 404, "NOT_FOUND")
     assert_error(
         await drive.client.put(path, json={"permission": "EDITOR"}, headers=member),
         404,

@@ -1,10 +1,10 @@
 """Shares: with a workspace member (it grants them access), or by public link.
 
 Sharing an item needs EDIT on it; the person shared with must be a member of the item's
-workspace. Who may see a share: who shared it, the person it is shared with, and anyone
-with EDIT on the item. Who may change or revoke it: who shared it, and the OWNER or an
-ADMIN of the workspace (even without access to the item: a link of someone who left can
-still be revoked); anyone else gets 403 when they may see the share, else 404. Editing the
+workspace. Who may change or revoke a share: who shared it, and the OWNER or an ADMIN of
+the workspace (even without access to the item: a link of someone who left can still be
+revoked). Who may see it: those, the person it is shared with, and anyone with EDIT on
+the item; anyone else who may see it gets 403 on a change, the rest 404. Editing the
 item is not enough: one editor cannot take over or revoke another's share or public link.
 A revoked share stops working at once (access is decided from the shares table on every
 request).
@@ -150,8 +150,8 @@ async def _share_for(
     membership = await ctx.membership.get(str(row.workspace_id), str(me))
     if not membership.is_member:
         raise NotFound(SHARE_NOT_FOUND)
-    if row.shared_by_id == me or (manage and membership.role in WORKSPACE_MANAGERS):
-        return row
+    if row.shared_by_id == me or membership.role in WORKSPACE_MANAGERS:
+        return row  # a workspace OWNER/ADMIN sees what they may revoke, item access or not
     entity_id = row.file_id or row.folder_id
     assert entity_id is not None  # the table's CHECK
     try:
