@@ -164,9 +164,11 @@ async def test_oversized_bodies_are_413_in_each_services_envelope_every_time(
         assert at_limit.status_code in (400, 401), at_limit.text  # storage's own answer
         # file bodies go to /api/blobs (signed URLs): up to 100 MB reaches the service,
         # which refuses an unsigned PUT itself
-        for path in ("/api/blobs/storage/x", "/api/svc/storage/api/blobs/storage/x"):
+        # (the refusal comes before the body is read: the service reads the rest first, or
+        # nginx, still sending, saw a reset and answered 503 about half the time)
+        for path in ("/api/blobs/storage/x", "/api/svc/storage/api/blobs/storage/x") * 5:
             upload = await client.put(path, content=b"f" * (4 << 20))
-            assert upload.status_code not in (413, 502, 503), (path, upload.text)
+            assert upload.status_code == 404, (path, upload.text)  # no blob store here
         over = await client.put("/api/blobs/storage/x", content=b"f" * (101 << 20))
         assert over.status_code == 413
 

@@ -37,6 +37,12 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 
 access_log = structlog.get_logger("wealist.access")
 
+# An answer given before the body was read (a refusal: 401, 403, 404) waits until the rest
+# of the body arrives: a server that closes on unread data resets the connection, and a
+# proxy still sending (nginx) turns the refusal into a 502/503. Past this, or for a 413
+# (the edge's limits equal the services', so nginx never sends such a body), it closes.
+DRAIN_MAX_BYTES = 128 * 1024 * 1024
+
 
 def request_id_of(scope: Scope | dict[str, Any]) -> str:
     return str(scope.get(REQUEST_ID_KEY, ""))
@@ -48,6 +54,25 @@ def _incoming_request_id(scope: Scope) -> str | None:
             text = value.decode("latin-1")
             return text if _SANE_ID.match(text) else None
     return None
+
+
+def _sends_a_body(scope: Scope) -> bool:
+    if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):  # type: ignore[typeddict-item]
+        return False
+    for name, value in scope.get("headers", ()):
+        if (name == b"content-length" and value != b"0") or name == b"transfer-encoding":
+            return True
+    return False
+
+
+async def _drain(receive: Receive) -> None:
+    """Read what is left of a request body, at most :data:`DRAIN_MAX_BYTES`."""
+    left = DRAIN_MAX_BYTES
+    while left > 0:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+        left -= len(message.get("body", b""))
 
 
 class RequestContextMiddleware:
@@ -107,11 +132,22 @@ class RequestContextMiddleware:
         token = request_query_stats.set(stats)
         status = 500
         echo = (b"x-request-id", request_id.encode())
+        body_left = _sends_a_body(scope)
+
+        async def receive_wrapper() -> ReceiveMessage:
+            nonlocal body_left
+            message = await receive()
+            if not message.get("more_body", False):
+                body_left = False
+            return message
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, body_left
             if message["type"] == "http.response.start":
                 status = message["status"]
+                if body_left and status != 413:  # too large: not worth reading, close
+                    body_left = False
+                    await _drain(receive)
                 headers = list(message.get("headers", ()))
                 headers.append(echo)
                 headers.extend(SECURITY_HEADERS)
@@ -119,7 +155,7 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive_wrapper if body_left else receive, send_wrapper)
         finally:
             request_query_stats.reset(token)
             self._finish(scope, status, time.perf_counter() - started, stats)
