@@ -1,4 +1,6 @@
-"""Login throttling (T25): per-IP budget, soft per-account delay, no account enumeration."""
+"""Login throttling (T25) over HTTP: per-IP budget, soft per-account delay, no account
+enumeration. The delay ladder itself, against a clock the test moves, is in
+test_throttle_ladder.py; here only what holds however fast the machine runs."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ async def attempt(auth: Client, email: str, ip: str, password: str = "wrong pass
 async def test_one_ip_gets_its_budget_then_429(open_auth: Callable[..., Any]) -> None:
     async with open_auth(login_ip_limit_per_min=10, **GATEWAY) as auth:
         statuses = [
-            (await attempt(auth, new_email(), "203.0.113.7")).status_code for _ in range(1000)
+            (await attempt(auth, new_email(), "203.0.113.7")).status_code for _ in range(100)
         ]
         assert statuses[:10] == [401] * 10
         assert set(statuses[10:]) == {429}
@@ -51,7 +53,8 @@ async def test_many_ips_on_one_account_hit_the_account_delay(
 
         real, ghost = await storm(pair_email), await storm(unknown)
         checked = sum(1 for status, _, _ in real if status == 401)
-        assert 5 <= checked <= 12  # passwords actually tried; the rest waited (429)
+        # the five free failures are always tried; of the other 995 most waited (429)
+        assert 5 <= checked < 100
         assert {status for status, _, _ in real} == {401, 429}
         assert not any(status == 200 for status, _, _ in real)
         # an unknown account answers exactly like a real one

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 
 from redis.asyncio import Redis
 
@@ -48,8 +49,10 @@ class LoginThrottle:
         signup_limit_per_min: int,
         free_failures: int,
         max_delay_s: int,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._redis = redis
+        self._clock = clock  # wall-clock seconds: the delay's deadline is stored in Redis
         self._login_ip = FixedWindow(redis, "auth:login:ip:", ip_limit_per_min, 60)
         self._signup_ip = FixedWindow(redis, "auth:signup:ip:", signup_limit_per_min, 60)
         self._fail = redis.register_script(_FAIL)
@@ -68,11 +71,11 @@ class LoginThrottle:
         until = await self._redis.hget(_account_key(email), "until")
         if until is None:
             return 0
-        remaining_ms = int(until) - int(time.time() * 1000)
+        remaining_ms = int(until) - int(self._clock() * 1000)
         return 0 if remaining_ms <= 0 else -(-remaining_ms // 1000)
 
     async def failed(self, email: str) -> None:
-        now_ms = int(time.time() * 1000)
+        now_ms = int(self._clock() * 1000)
         # The counter outlives the longest delay, so a slow attack still climbs the ladder.
         keep_s = max(3600, 2 * self._max_delay)
         await self._fail(
