@@ -60,7 +60,7 @@ def capacity(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Micro-benchmarks and macro ratios against this machine's ceilings (bench/README.md).
     ``nox -s bench -- --quick`` for a shorter run; ``-- fanout`` runs one benchmark."""
-    session.install("-e", ".[embedded,test]")
+    session.install("-e", ".[embedded,test,bench]")
     session.run("python", "-m", "bench", *session.posargs)
 
 

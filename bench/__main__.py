@@ -34,10 +34,11 @@ def main() -> int:
     )
     parser.add_argument("--quick", action="store_true", help="fewer rounds, 3 s wrk runs")
     parser.add_argument("--seconds", type=int, default=None, help="per wrk / fan-out run")
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved HTTP rounds")
     args = parser.parse_args()
     chosen = args.names or names
     scale = 0.3 if args.quick else 1.0
-    seconds = args.seconds or (3 if args.quick else 8)
+    seconds = args.seconds or (3 if args.quick else 5)
     results = Results()
     for name in chosen:
         if name in micro.ALL:
@@ -45,7 +46,8 @@ def main() -> int:
     wanted = [name for name in chosen if name in macro.ALL]
     if wanted:
         print("starting the stack (wealist up, throwaway data)...", flush=True)
-        with macro.environment(seconds) as env:
+        rounds = args.rounds or (3 if args.quick else 5)
+        with macro.environment(seconds, rounds) as env:
             for name in wanted:
                 macro.ALL[name](env, results)
     when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -1,8 +1,8 @@
 """Macro ratios: the real services (``wealist up``) against this machine's ceilings,
 measured side by side in the same run.
 
-- HTTP: ``wrk`` against a raw Granian RSGI hello world, then against a service's cheapest
-  route (framework + middleware) and an authenticated database read;
+- HTTP: the hot routes interleaved with their ceilings (raw Granian ASGI JSON, raw Granian
+  + psycopg single SELECT, FastAPI on uvicorn doing the same work): see :mod:`bench.http`;
 - PostgreSQL: a raw psycopg insert loop (16 connections, autocommit) against the chat
   message route (a transaction: message, sequence, outbox) driven by ``wrk``; the hot named
   queries against a ``SELECT 1`` round trip on the same connection;
@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import shutil
 import socket
@@ -54,6 +55,7 @@ class Env:
     redis_url: str
     token: str  # the team owner's access token
     seconds: int  # per wrk run
+    rounds: int  # interleaved rounds of the HTTP ratios
 
 
 def _free_port() -> int:
@@ -71,8 +73,10 @@ def _stack_url(output: list[str], name: str) -> str:
 
 
 @contextlib.contextmanager
-def environment(seconds: int) -> Iterator[Env]:
+def environment(seconds: int, rounds: int = 5) -> Iterator[Env]:
     data = Path(tempfile.mkdtemp(prefix="wealist-bench-"))
+    # Tokens outlive the run: one expiring mid-run would turn every request into a 401.
+    os.environ["WEALIST_AUTH_ACCESS_TOKEN_TTL_S"] = str(4 * 3600)
     try:
         with stacks.running_stack(data, echo=False) as running:
             out = data / "seed.json"
@@ -89,6 +93,7 @@ def environment(seconds: int) -> Iterator[Env]:
                 _stack_url(running.output, "redis"),
                 pair["accessToken"],
                 seconds,
+                rounds,
             )
     finally:
         shutil.rmtree(data, ignore_errors=True)
@@ -131,7 +136,7 @@ def wrk(
     if "Non-2xx or 3xx responses" in text:
         raise RuntimeError(f"wrk {url}: error responses\n{text}")
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", text).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", text, re.MULTILINE).group(1))  # type: ignore[union-attr]
     return WrkResult(rate, p99)
 
 
@@ -177,36 +182,9 @@ def granian(target: str, interface: str) -> Iterator[int]:
 
 
 def http(env: Env, results: Results) -> None:
-    print("HTTP: wrk, 1 thread, 32 connections", flush=True)
-    with granian("bench.raw_apps:hello", "rsgi") as port:
-        ceiling = wrk(f"http://127.0.0.1:{port}/", env.seconds)
-    print(f"  raw Granian RSGI hello world: {ceiling.rate:.0f} req/s, p99 {ceiling.p99_ms:.1f} ms")
-    cheap = wrk(f"{env.stack.url('user')}/health/live", env.seconds)
-    results.add(
-        Ratio(
-            "macro",
-            "HTTP: a service's cheapest route",
-            f"{cheap.rate:.0f} req/s",
-            f"raw Granian {ceiling.rate:.0f} req/s",
-            cheap.rate / ceiling.rate,
-            "of the server's ceiling left after the framework and middleware",
-        )
-    )
-    read = wrk(
-        f"{env.stack.url('user')}/api/workspaces/all",
-        env.seconds,
-        headers={"Authorization": f"Bearer {env.token}"},
-    )
-    results.add(
-        Ratio(
-            "macro",
-            "HTTP: authenticated read (GET /api/workspaces/all)",
-            f"{read.rate:.0f} req/s, p99 {read.p99_ms:.0f} ms",
-            f"raw Granian {ceiling.rate:.0f} req/s",
-            read.rate / ceiling.rate,
-            "of the server's ceiling (token check, membership, one query)",
-        )
-    )
+    from bench import http as interleaved
+
+    interleaved.run(env, results, rounds=env.rounds)
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------

@@ -423,7 +423,7 @@ def app_client(environment: Environment) -> Callable[..., Any]:
         else:
             chosen = spec(name)
             if routes is not None:
-                chosen = replace(chosen, routes=routes)
+                chosen = replace(chosen, routes=routes, fast_routes="")
             app = build_app(chosen, environment.settings(name, **overrides), configure_logs=False)
         async with serve_in_process(app) as client:
             yield client

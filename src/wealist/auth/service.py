@@ -12,6 +12,7 @@ SERVICE = ServiceSpec(
     port=8080,
     summary="tokens, JWKS, OAuth2/OIDC login, password accounts, sessions",
     routes="wealist.auth.api:routes",
+    fast_routes="wealist.auth.fast:FAST_ROUTES",
     settings=AuthSettings,
     database="auth_db",
     hooks=("wealist.auth.hooks:auth_runtime",),

@@ -12,6 +12,7 @@ SERVICE = ServiceSpec(
     port=8000,
     summary="projects, tasks, fields, comments, attachments, kanban WebSocket",
     routes="wealist.board.routes:ROUTES",
+    fast_routes="wealist.board.fast:FAST_ROUTES",
     settings=BoardSettings,
     database="board_db",
     outbox=True,

@@ -37,7 +37,8 @@ from wealist.core.errors import (
     error_for_status,
 )
 from wealist.core.errors import Envelope as EnvelopeRenderer
-from wealist.core.health import health_routes
+from wealist.core.fastlane import ErrorReply, FastLane
+from wealist.core.health import health_routes, live_routes
 from wealist.core.idempotency import idempotency_middleware
 from wealist.core.internal import INTERNAL_KEY_HEADER, check_internal_key
 from wealist.core.logging import configure_logging
@@ -64,22 +65,31 @@ CORS_HEADERS = [
 ]
 
 
-def exception_handler(render: EnvelopeRenderer) -> Any:
-    """A Litestar exception handler that renders every error in one envelope."""
+def error_reply(render: EnvelopeRenderer) -> ErrorReply:
+    """How an exception is answered in one envelope: logged when it is ours to fix (a 500
+    with its stack trace) or an outage (a 503, its code only), then rendered."""
 
-    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    def reply(exc: Exception, request_id: str, route: str | None) -> tuple[AppError, Any]:
         error = to_app_error(exc)
         if not isinstance(exc, AppError) and error.status >= 500:
-            log.error(
-                "http.unhandled_error", exc_info=exc, route=request.scope.get("path_template")
-            )
-        elif error.status >= 500:  # an expected outage (503): no stack trace, just the code
-            log.warning(
-                "http.service_error", code=error.code, route=request.scope.get("path_template")
-            )
-        body = render(error, request_id_of(request.scope))
+            log.error("http.unhandled_error", exc_info=exc, route=route)
+        elif error.status >= 500:
+            log.warning("http.service_error", code=error.code, route=route)
+        body = render(error, request_id)
         if error.details is not None:
             body["details"] = error.details
+        return error, body
+
+    return reply
+
+
+def exception_handler(render: EnvelopeRenderer) -> Any:
+    """A Litestar exception handler that renders every error in one envelope."""
+    reply = error_reply(render)
+
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        scope = request.scope
+        error, body = reply(exc, request_id_of(scope), scope.get("path_template"))
         return Response(
             body, status_code=error.status, headers=error.headers, media_type=MediaType.JSON
         )
@@ -274,8 +284,15 @@ def _assemble(
     # and errors get a request id, an access line and metrics too. Litestar's own
     # middleware list only wraps matched routes. Outside it, the count of what is in flight
     # that a graceful shutdown waits for.
+    lane = FastLane(max_body=settings.max_body_bytes)
+    for ctx in contexts:
+        found = import_string(ctx.spec.fast_routes) if ctx.spec.fast_routes else []
+        routes = found(ctx.settings) if callable(found) else found
+        lane.add(routes, ctx, error_reply(envelope(ctx.spec.name)), ctx.spec.name)
+    fallback = error_reply(envelope(default_envelope))
+    lane.add(live_routes(prefixes), contexts[0], fallback, default_envelope)
     app.asgi_handler = runtime.shutdown.track(
-        RequestContextMiddleware(app.asgi_handler, runtime.metrics, default_envelope)
+        RequestContextMiddleware(app.asgi_handler, runtime.metrics, default_envelope, lane)
     )
     return app
 

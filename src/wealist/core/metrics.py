@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -56,10 +57,21 @@ class ServiceMetrics:
 
         self._registry = registry
         self._sockets: SocketMetrics | None = None
+        # The children of each label set, looked up once: ``labels()`` builds and locks
+        # per call. Bounded: endpoints are route templates, statuses a handful.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, method: str, endpoint: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, endpoint, str(status)).inc()
-        self.duration.labels(method, endpoint).observe(seconds)
+        key = (method, endpoint, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(method, endpoint, str(status)),
+                self.duration.labels(method, endpoint),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     @property
     def sockets(self) -> SocketMetrics:

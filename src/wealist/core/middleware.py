@@ -4,14 +4,21 @@ Raw ASGI rather than framework middleware because it runs on every request: it b
 request id (an incoming ``X-Request-ID`` is honoured when it is sane, else a new one is
 made), echoes it back with the security headers, and after the response writes exactly one
 access line with the route template, status, duration and database round trips. Query
-strings are never logged (they may hold ``?token=``).
+strings are never logged (they may hold ``?token=``). Routes of the fast lane
+(:mod:`wealist.core.fastlane`) are answered from here, inside all of that.
+
+It is on the hot path of every request, so it does only what it must: request ids from a
+per-process random prefix and a counter (unique, no syscall), the response's header list
+extended in place with precomputed pairs, metric children looked up once per label set,
+the access line rendered by orjson and written after the response (core.logging).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
+import secrets
 import time
-import uuid
 from typing import Any
 
 import structlog
@@ -19,6 +26,8 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from wealist.core.db.conn import QueryStats, request_query_stats
+from wealist.core.fastlane import FastLane
+from wealist.core.logging import ACCESS
 from wealist.core.metrics import Metrics, SocketMetrics
 
 __all__ = ("REQUEST_ID_KEY", "USER_ID_KEY", "RequestContextMiddleware", "request_id_of")
@@ -35,7 +44,16 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"cross-origin-resource-policy", b"same-site"),
 ]
 
-access_log = structlog.get_logger("wealist.access")
+# 32 hex characters like a uuid4's: 16 random per process, then a counter.
+_ID_PREFIX = secrets.token_hex(8)
+_ids = itertools.count(1)
+_bind = structlog.contextvars.bind_contextvars
+_unbind = structlog.contextvars.unbind_contextvars
+
+
+def new_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_ids):016x}"
+
 
 # An answer given before the body was read (a refusal: 401, 403, 404) waits until the rest
 # of the body arrives: a server that closes on unread data resets the connection, and a
@@ -76,21 +94,28 @@ async def _drain(receive: Receive) -> None:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, metrics: Metrics, default_service: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics,
+        default_service: str,
+        lane: FastLane | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.default_service = default_service
+        self.lane = lane or None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Installed as the app's asgi_handler: lifespan never reaches it, only http/websocket.
-        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        request_id = _incoming_request_id(scope) or new_request_id()
         scope[REQUEST_ID_KEY] = request_id  # type: ignore[literal-required]
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        _bind(request_id=request_id)
         if scope["type"] == ScopeType.WEBSOCKET:
             try:
                 await self._websocket(scope, receive, send)
             finally:
-                structlog.contextvars.unbind_contextvars("request_id")
+                _unbind("request_id")
             return
         await self._http(scope, receive, send, request_id)
 
@@ -122,6 +147,9 @@ class RequestContextMiddleware:
                 sockets.ended(1006 if code is None else code)
 
     def _service_of(self, scope: Scope) -> str:
+        served = scope.get("wealist.service")  # set by the fast lane
+        if served is not None:
+            return str(served)
         handler: Any = scope.get("route_handler")  # absent when no route matched
         found = handler.opt.get("service") if handler is not None else None
         return str(found or self.default_service)
@@ -148,26 +176,34 @@ class RequestContextMiddleware:
                 if body_left and status != 413:  # too large: not worth reading, close
                     body_left = False
                     await _drain(receive)
-                headers = list(message.get("headers", ()))
-                headers.append(echo)
-                headers.extend(SECURITY_HEADERS)
-                message["headers"] = headers
+                headers = message.get("headers")
+                if isinstance(headers, list):  # Litestar's own list: extend it in place
+                    headers.append(echo)
+                    headers.extend(SECURITY_HEADERS)
+                else:
+                    message["headers"] = [*(headers or ()), echo, *SECURITY_HEADERS]  # type: ignore[truthy-iterable]
             await send(message)
 
         try:
-            await self.app(scope, receive_wrapper if body_left else receive, send_wrapper)
+            reader = receive_wrapper if body_left else receive
+            found = self.lane.match(scope) if self.lane is not None else None
+            if found is not None:
+                assert self.lane is not None
+                declined = await self.lane.serve(found, scope, reader, send_wrapper)
+                if declined is not None:
+                    await self.app(scope, declined, send_wrapper)
+            else:
+                await self.app(scope, reader, send_wrapper)
         finally:
             request_query_stats.reset(token)
             self._finish(scope, status, time.perf_counter() - started, stats)
-            structlog.contextvars.unbind_contextvars("request_id")
+            _unbind("request_id", "user_id")
 
     def _finish(self, scope: Scope, status: int, seconds: float, stats: QueryStats) -> None:
-        template = scope.get("path_template")
-        service = self._service_of(scope)
-        endpoint = template or "unmatched"
+        endpoint = scope.get("path_template") or "unmatched"
         method = scope["method"]  # type: ignore[typeddict-item]
-        self.metrics.service(service).observe(method, endpoint, status, seconds)
-        if endpoint in _QUIET and status < 400:
+        self.metrics.service(self._service_of(scope)).observe(method, endpoint, status, seconds)
+        if status < 400 and endpoint in _QUIET:
             return
         fields: dict[str, Any] = {
             "method": method,
@@ -180,7 +216,4 @@ class RequestContextMiddleware:
         user_id = scope.get(USER_ID_KEY)
         if user_id:
             fields["user_id"] = user_id
-        if status >= 500:
-            access_log.error("http.request_completed", **fields)
-        else:
-            access_log.info("http.request_completed", **fields)
+        ACCESS.write("error" if status >= 500 else "info", "http.request_completed", fields)

@@ -20,6 +20,9 @@ class ServiceSpec:
         summary: one line for ``wealist routes`` and the OpenAPI title.
         routes: import path of the list of route handlers (``wealist.board.api:ROUTES``), or
             of a function of the settings that returns one.
+        fast_routes: import path of the service's :class:`~wealist.core.fastlane.FastRoute`
+            list (or a function of the settings returning one): its hottest routes, also
+            in ``routes``, answered without the framework's per-request layers.
         settings: the settings struct (a :class:`CoreSettings` subclass).
         database: name of the service's own database (``board_db``), or None.
         outbox: the database also holds the shared outbox/inbox tables.
@@ -35,6 +38,7 @@ class ServiceSpec:
     port: int
     summary: str
     routes: str = ""
+    fast_routes: str = ""
     settings: type[CoreSettings] = CoreSettings
     database: str | None = None
     outbox: bool = False

@@ -12,6 +12,7 @@ SERVICE = ServiceSpec(
     port=8081,
     summary="users, workspaces, members, join requests, per-workspace profiles",
     routes="wealist.user.api:ROUTES",
+    fast_routes="wealist.user.fast:FAST_ROUTES",
     settings=UserSettings,
     database="user_db",
     outbox=True,
