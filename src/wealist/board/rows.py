@@ -136,6 +136,17 @@ class BoardRow(msgspec.Struct, frozen=True, kw_only=True):
     attachments: str  # JSON array of FileRow
 
 
+class SeatedBoardRow(BoardRow, frozen=True, kw_only=True):
+    """A row of ``project_boards_for``: the reader's seat, then a board. When
+    ``has_board`` is false (a project without matching boards) the board fields are None."""
+
+    seat_workspace_id: UUID
+    seat_role: str | None
+    seat_seq: int
+    has_board: bool
+    stage_order: int | None
+
+
 class ParticipantRow(msgspec.Struct, frozen=True):
     id: UUID
     board_id: UUID

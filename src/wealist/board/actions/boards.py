@@ -21,7 +21,9 @@ from wealist.board.actions import live
 from wealist.board.actions.attachments import attach, purge_soon
 from wealist.board.actions.common import (
     ADMINS,
+    PROJECT_NOT_FOUND,
     access_project,
+    access_workspace,
     file_refs,
     lock_project,
 )
@@ -221,13 +223,17 @@ async def list_boards(
     ctx: ServiceContext, me: UUID, project_id: UUID, filter_: dict[str, str]
 ) -> tuple[list[BoardOut], int]:
     """The project's boards in column order then rank, and the live board's sequence
-    number read before them (a socket resuming from it misses nothing). Three queries
-    plus the cached membership check, however many boards."""
+    number read in the same snapshot (a socket resuming from it misses nothing). One
+    query, however many boards, plus the cached membership check."""
     async with ctx.database.connection() as conn:
-        await access_project(ctx, conn, project_id, me)
-        bounds = await store.events.event_bounds(conn, project_id)
-        rows = await store.boards.list_boards(conn, project_id, filter_)
-    return [board_out(ctx, r) for r in rows], bounds.last if bounds is not None else 0
+        rows = await store.boards.project_boards_for(conn, project_id, me, filter_)
+    if not rows:
+        raise NotFound(PROJECT_NOT_FOUND)
+    try:
+        await access_workspace(ctx, rows[0].seat_workspace_id, me)
+    except NotFound:
+        raise NotFound(PROJECT_NOT_FOUND) from None
+    return [board_out(ctx, r) for r in rows if r.has_board], rows[0].seat_seq
 
 
 async def get_board_row(

@@ -57,6 +57,28 @@ LEFT JOIN field_options stage
 WHERE b.project_id = %(project)s AND b.custom_fields @> %(filter)s::jsonb
 ORDER BY stage.display_order NULLS LAST, b.rank
 
+-- name: project_boards_for
+-- A project's boards as one reader sees them, in one round trip: every row carries the
+-- project's workspace, the reader's project role and the live board's sequence number
+-- (read in the same snapshot as the boards, so a socket resuming from it misses nothing);
+-- a project without matching boards gives one row whose board columns are NULL
+-- (has_board false); no row: no such project. Column order, then rank, as list_boards.
+SELECT p.workspace_id AS seat_workspace_id, m.role_name AS seat_role, p.event_seq AS seat_seq,
+       v.id IS NOT NULL AS has_board, v.*
+FROM projects p
+LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = %(user)s
+LEFT JOIN LATERAL (
+    SELECT v.*, stage.display_order AS stage_order
+    FROM boards b
+    JOIN board_view v ON v.id = b.id
+    LEFT JOIN field_options stage
+           ON stage.project_id = b.project_id AND stage.field_type = 'stage'
+          AND stage.value = b.custom_fields->>'stage'
+    WHERE b.project_id = p.id AND b.custom_fields @> %(filter)s::jsonb
+) v ON true
+WHERE p.id = %(project)s
+ORDER BY v.stage_order NULLS LAST, v.rank
+
 -- name: search_boards
 -- Boards of a workspace (or one project) whose title or content contains the text, newest
 -- change first, keyset on (updated_at, id). ILIKE rechecks each trigram candidate, so

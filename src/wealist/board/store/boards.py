@@ -7,7 +7,7 @@ from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
-from wealist.board.rows import ActivityRow, BoardRow, DueRow, ParticipantRow
+from wealist.board.rows import ActivityRow, BoardRow, DueRow, ParticipantRow, SeatedBoardRow
 from wealist.board.store.sql import Q
 from wealist.core.db import Conn
 
@@ -118,6 +118,13 @@ async def board_project(conn: Conn, board_id: UUID) -> UUID | None:
 async def list_boards(conn: Conn, project_id: UUID, filter_: dict[str, str]) -> list[BoardRow]:
     params = {"project": project_id, "filter": Jsonb(filter_)}
     return await conn.fetch_all(Q().list_boards, params, BoardRow)
+
+
+async def project_boards_for(
+    conn: Conn, project_id: UUID, user_id: UUID, filter_: dict[str, str]
+) -> list[SeatedBoardRow]:
+    params = {"project": project_id, "user": user_id, "filter": Jsonb(filter_)}
+    return await conn.fetch_all(Q().project_boards_for, params, SeatedBoardRow)
 
 
 async def search_boards(
