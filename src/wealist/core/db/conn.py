@@ -1,4 +1,13 @@
-"""Borrowed connections: typed fetch helpers, round-trip counting, and ``Tx.on_commit``."""
+"""Borrowed connections: typed fetch helpers, round-trip counting, and ``Tx.on_commit``.
+
+A connection just taken from the pool may still die between the pool's check and its
+first statement (the server killed it that instant). When that first statement meets a
+lost link it runs once more on a fresh connection (``renew``, given by the pool). In a
+transaction nothing can have been kept (no COMMIT was sent); an autocommit statement is
+repeated only if the link broke after the server had run it and before its answer came
+back, on a connection that was sound a moment earlier. Nothing after a statement that
+succeeded, nothing run on ``raw`` directly, no savepoint is ever retried.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +26,16 @@ from psycopg.rows import class_row, tuple_row
 from wealist.core.db.queries import Query
 from wealist.core.errors import ValidationFailed
 
-__all__ = ("CommitCallback", "Conn", "QueryCounter", "QueryStats", "Tx", "request_query_stats")
+__all__ = (
+    "CommitCallback",
+    "Conn",
+    "QueryCounter",
+    "QueryStats",
+    "Renew",
+    "Tx",
+    "lost_link",
+    "request_query_stats",
+)
 
 log = structlog.get_logger("wealist.db")
 
@@ -42,6 +60,14 @@ request_query_stats: contextvars.ContextVar[QueryStats | None] = contextvars.Con
 )
 
 
+def lost_link(exc: psycopg.OperationalError) -> bool:
+    """The link to the server failed (no SQLSTATE: the client saw it; 08: connection
+    exception; 57P: the server is shutting down), not the statement: a pool timeout
+    while the server is away included."""
+    state = exc.sqlstate
+    return state is None or state.startswith(("08", "57P"))
+
+
 def _unstorable_text(exc: psycopg.DataError) -> bool:
     """Text PostgreSQL cannot hold: a NUL character, refused by the driver before the
     query is sent, or by ``jsonb`` as ``\\u0000`` (22P05, untranslatable character). Only
@@ -60,20 +86,56 @@ class QueryCounter(Protocol):
     def count(self, seconds: float) -> None: ...
 
 
+# Gives back a connection that lost its link before anything ran on it and lends another
+# (ready for the same use: in a transaction when the first was); raises when it cannot.
+Renew = Callable[[psycopg.OperationalError], Awaitable[psycopg.AsyncConnection[Any]]]
+
+
 class Conn:
-    """A borrowed connection with typed fetch helpers. Every call is one round trip."""
+    """A borrowed connection with typed fetch helpers. Every call is one round trip (a
+    first statement retried on a fresh connection is two, counted as two)."""
 
-    __slots__ = ("_counter", "raw")
+    __slots__ = ("_counter", "_raw", "_renew")
 
-    def __init__(self, raw: psycopg.AsyncConnection[Any], counter: QueryCounter) -> None:
-        self.raw = raw
+    def __init__(
+        self,
+        raw: psycopg.AsyncConnection[Any],
+        counter: QueryCounter,
+        renew: Renew | None = None,
+    ) -> None:
+        self._raw = raw
         self._counter = counter
+        self._renew = renew  # set until the first statement: then a retry is no longer safe
+
+    @property
+    def raw(self) -> psycopg.AsyncConnection[Any]:
+        """The psycopg connection itself. Taking it ends the first statement's retry:
+        what runs on it directly is not ours to repeat on another connection."""
+        self._renew = None
+        return self._raw
 
     async def _run(
         self, statement: Statement, params: Params, row: Any
     ) -> psycopg.AsyncCursor[Any]:
+        renew, self._renew = self._renew, None
+        if renew is None:
+            return await self._once(statement, params, row)
+        try:
+            return await self._once(statement, params, row)
+        except psycopg.OperationalError as exc:
+            if not lost_link(exc):
+                raise
+            # The connection passed the pool's check an instant ago and died before
+            # this first statement could run (see the module's docstring): once more,
+            # on a fresh connection.
+            self._raw = await renew(exc)
+        return await self._once(statement, params, row)
+
+    async def _once(
+        self, statement: Statement, params: Params, row: Any
+    ) -> psycopg.AsyncCursor[Any]:
         started = time.perf_counter()
-        cur = self.raw.cursor(row_factory=row)
+        cur = self._raw.cursor(row_factory=row)
         try:
             await cur.execute(_text(statement), params)
         except psycopg.DataError as exc:
@@ -120,8 +182,13 @@ class Tx(Conn):
 
     __slots__ = ("_callbacks",)
 
-    def __init__(self, raw: psycopg.AsyncConnection[Any], counter: QueryCounter) -> None:
-        super().__init__(raw, counter)
+    def __init__(
+        self,
+        raw: psycopg.AsyncConnection[Any],
+        counter: QueryCounter,
+        renew: Renew | None = None,
+    ) -> None:
+        super().__init__(raw, counter, renew)
         self._callbacks: list[CommitCallback] = []
 
     def on_commit(self, callback: CommitCallback) -> None:
@@ -134,7 +201,7 @@ class Tx(Conn):
         the on_commit callbacks registered inside a rolled-back block are dropped with it."""
         mark = len(self._callbacks)
         try:
-            async with self.raw.transaction():
+            async with self.raw.transaction():  # .raw: no retry once a SAVEPOINT ran
                 yield
         except BaseException:
             del self._callbacks[mark:]
