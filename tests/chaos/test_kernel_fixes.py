@@ -28,7 +28,8 @@ async def test_a_connection_lost_mid_request_is_a_503_and_the_pool_recovers(
     try:
         with pytest.raises(ServiceUnavailable):
             async with db.connection() as conn:
-                proxy.reset()  # the server goes away under a checked-out connection
+                await conn.execute("SELECT 1")  # a first statement meeting a lost link is retried
+                proxy.reset()  # the server goes away under a connection in use
                 await conn.execute("SELECT 1")
         proxy.down()
         with pytest.raises(ServiceUnavailable):  # the pool's wait runs out: 503 too
