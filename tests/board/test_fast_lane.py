@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 import httpx
+import structlog.testing
 
 from tests.board.support import build_scene
 from tests.plugins.harness import TokenIssuer
@@ -85,7 +86,10 @@ async def test_validate_answers_alike_and_leaves_odd_bodies_to_the_framework(
             {"token": token},
             {"token": "not.a.token"},
         ):
-            fast = await auth.post("/api/auth/validate", json=body)
+            with structlog.testing.capture_logs() as logs:
+                fast = await auth.post("/api/auth/validate", json=body)
+            (line,) = [e for e in logs if e["event"] == "http.request_completed"]
+            assert line["db_calls"] == 0  # no query: a token check is in-process
             framework = await auth.post("/api/auth/validate", json=body, headers=ORIGIN)
             assert comparable(fast) == comparable(framework)
         for raw in (b'{"token": 1}', b'{"token": "a", "token": "b"}', b"[" * 100, b"{"):

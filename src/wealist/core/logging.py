@@ -57,7 +57,6 @@ def redact(_: object, __: str, event: MutableMapping[str, Any]) -> MutableMappin
 def configure_logging(service: str, level: str = "info", fmt: str = "auto") -> None:
     """Configure structlog and the stdlib root logger once per process."""
     use_console = fmt == "console" or (fmt == "auto" and sys.stderr.isatty())
-    ACCESS.configure(sys.stderr, None if use_console else _numeric(level))
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -70,8 +69,10 @@ def configure_logging(service: str, level: str = "info", fmt: str = "auto") -> N
         else structlog.processors.JSONRenderer(serializer=_dumps)
     )
     numeric = _numeric(level)
+    processors = [*shared, structlog.processors.format_exc_info, renderer]
+    ACCESS.configure(sys.stderr, None if use_console else _numeric(level), processors)
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
@@ -111,15 +112,20 @@ class AccessLog:
     def __init__(self) -> None:
         self._file: TextIO | None = None
         self._level: int | None = None  # None: structlog renders
+        self._processors: list[Any] = []
+        self._renderer: Any = None
         self._pending: list[bytes] = []
         self._fallback = structlog.get_logger("wealist.access")
 
-    def configure(self, file: TextIO, level: int | None) -> None:
+    def configure(self, file: TextIO, level: int | None, processors: list[Any]) -> None:
         self.flush()
         self._file, self._level = file, level
+        self._processors, self._renderer = processors, processors[-1]
 
     def write(self, level: str, event: str, fields: dict[str, Any]) -> None:
-        if self._level is None:
+        # structlog renders when we don't, or when someone (capture_logs) swapped the
+        # processors configure_logging installed.
+        if self._level is None or self._processors[-1:] != [self._renderer]:
             getattr(self._fallback, level)(event, **fields)
             return
         if self._LEVELS[level] < self._level:
