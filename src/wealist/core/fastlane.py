@@ -160,15 +160,20 @@ class FastLane:
         return None
 
     async def serve(
-        self, found: tuple[_Bound, dict[str, str]], scope: Scope, receive: Receive, send: Send
-    ) -> Receive | None:
-        """Answer the request and return None; or, when the lane declines it, return the
-        receive callable the framework must read the request from (a body already read is
-        handed out again)."""
+        self,
+        found: tuple[_Bound, dict[str, str]],
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        extra: Sequence[tuple[bytes, bytes]],
+    ) -> tuple[int, Receive | None]:
+        """Answer the request with ``extra`` headers: ``(status, None)``. Or decline it:
+        ``(0, receive)``, the receive callable the framework must read the request from
+        (``receive`` itself when nothing was read, else one handing out the body read)."""
         bound, params = found
         for key, _ in scope["headers"]:
             if key in (b"origin", b"idempotency-key"):
-                return receive
+                return 0, receive
         scope["path_template"] = bound.route.template
         scope["wealist.service"] = bound.service  # type: ignore[typeddict-unknown-key]
         body = b""
@@ -179,12 +184,13 @@ class FastLane:
         except Exception as exc:  # noqa: BLE001 - answered in the envelope, as the framework does
             request_id = str(scope.get("wealist.request_id", ""))
             error, payload = bound.reply(exc, request_id, bound.route.template)
-            extra = [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
-            answer = Answer(_encode(payload), error.status, extra)
+            own = [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
+            answer = Answer(_encode(payload), error.status, own)
         if answer is None:
-            return _replay(body)
+            return 0, _replay(body)
         headers = [(b"content-type", JSON), (b"content-length", str(len(answer.body)).encode())]
         headers.extend(answer.headers)
+        headers.extend(extra)
         start: HTTPResponseStartEvent = {
             "type": "http.response.start",
             "status": answer.status,
@@ -192,7 +198,7 @@ class FastLane:
         }
         await send(start)
         await send({"type": "http.response.body", "body": answer.body, "more_body": False})
-        return None
+        return answer.status, None
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:

@@ -188,12 +188,16 @@ class RequestContextMiddleware:
             reader = receive_wrapper if body_left else receive
             found = self.lane.match(scope) if self.lane is not None else None
             if found is not None:
+                # The lane reads a whole body before answering (nothing left to drain) and
+                # sends our headers with its own: no wrapper around its send.
                 assert self.lane is not None
-                declined = await self.lane.serve(found, scope, reader, send_wrapper)
-                if declined is not None:
-                    await self.app(scope, declined, send_wrapper)
-            else:
-                await self.app(scope, reader, send_wrapper)
+                extra = (echo, *SECURITY_HEADERS)
+                status, declined = await self.lane.serve(found, scope, receive, send, extra)
+                if declined is None:
+                    return
+                if declined is not receive:  # it read the body and hands it out again
+                    body_left, reader = False, declined
+            await self.app(scope, reader, send_wrapper)
         finally:
             request_query_stats.reset(token)
             self._finish(scope, status, time.perf_counter() - started, stats)
