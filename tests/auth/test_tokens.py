@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 
 from tests.auth.conftest import Client, bearer, signup
 from tests.core.realtime.waiting import eventually
+from tests.core.test_security import revocations_of
 from wealist.contracts.keys import REVOCATIONS_LOADED
 from wealist.core.settings import SettingsError
 
@@ -53,7 +54,9 @@ async def test_replaying_a_rotated_refresh_token_revokes_the_family(
         assert replay.status_code == 401
         assert replay.json()["code"] == "AUTH006"
         assert (await refresh(auth, second["refreshToken"])).status_code == 401  # RT2 is dead
-        # ... and so is the access token issued with RT2, in another service too
+        # ... and so is the access token issued with RT2, in another service too, once the
+        # push has reached it (sync: everything published so far is applied there)
+        assert await revocations_of(board, "board").sync()
         r = await board.get("/probe/me", headers=bearer(second["accessToken"]))
         assert r.status_code == 401
 
@@ -69,12 +72,15 @@ async def test_logout_kills_the_access_token_everywhere_and_the_refresh_token(
         r = await auth.post("/api/auth/logout", headers=bearer(pair["accessToken"]))
         assert r.status_code == 200
         assert r.json() == {"success": True, "message": "로그아웃 성공"}
+        # auth's own verifier took the revocation at commit: refused at once, no waiting
+        assert (
+            await auth.get("/api/auth/sessions", headers=bearer(pair["accessToken"]))
+        ).status_code == 401
+        # another service's, by the push: refused once it is applied there
+        assert await revocations_of(board, "board").sync()
         assert (
             await board.get("/probe/me", headers=bearer(pair["accessToken"]))
         ).status_code == 401
-    assert (
-        await auth.get("/api/auth/sessions", headers=bearer(pair["accessToken"]))
-    ).status_code == 401
     assert (await refresh(auth, pair["refreshToken"])).status_code == 401
     assert (await auth.post("/api/auth/logout")).status_code == 401  # no token
 
@@ -168,6 +174,7 @@ async def test_revocations_survive_redis_losing_them(
         r = await board.get("/probe/me", headers=bearer(live["accessToken"]))
         assert r.status_code == 401
         await eventually(lambda: redis.exists(REVOCATIONS_LOADED), equals=1)
+        assert await revocations_of(board, "board").sync()  # auth's "reloaded" push is in
         # ... then only what was never revoked
         for pair, status in ((logged_out, 401), (second, 401), (live, 200)):
             r = await board.get("/probe/me", headers=bearer(pair["accessToken"]))

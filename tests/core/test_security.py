@@ -19,12 +19,19 @@ from redis.asyncio import Redis
 
 from tests.core.test_errors import error_of
 from tests.plugins.harness import TokenIssuer
-from wealist.contracts.keys import REVOCATIONS_LOADED, revoked_session
-from wealist.core.security import JwksKeySet, bearer_token
+from wealist.auth.revocations import publish_revocations
+from wealist.contracts.keys import REVOCATIONS_LOADED, session_entry
+from wealist.core.security import JwksKeySet, PushedRevocations, bearer_token
 from wealist.devstack.servers import free_port
 from wealist.services import SERVICES
 
 PROBE = "tests.core.probe:ROUTES"
+
+
+def revocations_of(client: Any, service: str) -> PushedRevocations:
+    """The revocation list an in-process app verifies against."""
+    found: PushedRevocations = client.app.state["contexts"][service].revocations
+    return found
 
 
 def _b64(data: bytes) -> str:
@@ -172,10 +179,13 @@ async def test_revoked_jti_is_refused(
         headers = {"Authorization": f"Bearer {token}"}
         assert (await client.get("/probe/me", headers=headers)).status_code == 200
         await revoke(token)
+        # The push reaches the app's own event loop asynchronously: wait until it is
+        # applied (what every revocation published before this call is), then ask.
+        assert await revocations_of(client, "board").sync()
         r = await client.get("/probe/me", headers=headers)
         assert r.status_code == 401
         assert error_of("board", r.json())[0] == "UNAUTHORIZED"
-    async with app_client("auth", routes=PROBE) as client:
+    async with app_client("auth", routes=PROBE) as client:  # loaded at start: in the snapshot
         r = await client.get("/probe/me", headers=headers)
         assert r.status_code == 401
         assert r.json()["code"] == "AUTH006"
@@ -187,7 +197,8 @@ async def test_a_revoked_session_refuses_every_token_issued_under_it(
     sid = str(uuid.uuid4())
     first, second, other = issuer.token(sid=sid), issuer.token(sid=sid), issuer.token()
     async with app_client("board", routes=PROBE) as client:
-        await redis.set(revoked_session(sid), "1", ex=60)
+        await publish_revocations(redis, [(session_entry(sid), int(time.time()) + 60)])
+        assert await revocations_of(client, "board").sync()
         for token, status in ((first, 401), (second, 401), (other, 200)):
             r = await client.get("/probe/me", headers={"Authorization": f"Bearer {token}"})
             assert r.status_code == status
@@ -196,16 +207,23 @@ async def test_a_revoked_session_refuses_every_token_issued_under_it(
 async def test_fails_closed_until_auth_has_loaded_the_revocation_list(
     app_client, issuer: TokenIssuer, redis: Redis
 ) -> None:
-    """After Redis lost its data (FLUSHALL, restart without persistence) nothing is accepted."""
+    """After Redis lost its data (FLUSHALL, restart without persistence) nothing is accepted.
+
+    Nothing pushes the marker's loss: the verifier's periodic check finds it (``sync``
+    runs that check now instead of within the second)."""
     headers = {"Authorization": f"Bearer {issuer.token()}"}
     async with app_client("board", routes=PROBE) as client:
+        revocations = revocations_of(client, "board")
+        marker = await redis.get(REVOCATIONS_LOADED)
         await redis.delete(REVOCATIONS_LOADED)
         try:
+            assert not await revocations.sync()
             r = await client.get("/probe/me", headers=headers)
             assert r.status_code == 401
             assert error_of("board", r.json())[0] == "UNAUTHORIZED"
         finally:
-            await redis.set(REVOCATIONS_LOADED, "1")
+            await redis.set(REVOCATIONS_LOADED, marker or "1")
+        assert await revocations.sync()
         assert (await client.get("/probe/me", headers=headers)).status_code == 200
 
 

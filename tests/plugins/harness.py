@@ -47,7 +47,8 @@ from psycopg import sql as pgsql
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
-from wealist.contracts.keys import REVOCATIONS_LOADED, revoked_jti
+from wealist.auth.revocations import LEEWAY_S, publish_revocations
+from wealist.contracts.keys import REVOCATIONS_LOADED, jti_entry
 from wealist.core.app import build_app, build_stack_app
 from wealist.core.context import service_migrations
 from wealist.core.db.migrate import migrate
@@ -312,8 +313,10 @@ def issuer() -> Iterator[TokenIssuer]:
 @pytest.fixture
 def revoke(redis: Redis) -> Callable[[str], Any]:
     async def do(token: str) -> None:
-        jti = jwt.decode(token, options={"verify_signature": False})["jti"]
-        await redis.set(revoked_jti(jti), "1", ex=900)
+        """Revoke as auth does: one push every service's verifier applies."""
+        claims = jwt.decode(token, options={"verify_signature": False})
+        entry = (jti_entry(claims["jti"]), int(claims["exp"]) + LEEWAY_S)
+        await publish_revocations(redis, [entry])
 
     return do
 

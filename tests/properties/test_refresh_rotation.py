@@ -25,6 +25,7 @@ import jwt
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from tests.core.test_security import revocations_of
 from tests.properties.conftest import Client
 from tests.properties.support import Bridge, gather, run_machine
 
@@ -174,6 +175,8 @@ class Rotation(RuleBasedStateMachine):
 
     @invariant()
     def access_follows_the_family(self) -> None:
+        # the probe (another service) learns revocations by push: wait until it has them
+        assert self.run(revocations_of(self.probe, "board").sync())
         for family in self.families:
             # the first and the newest access token of the family stand for all of them
             first, newest = family.access[0], family.access[-1]

@@ -1,4 +1,5 @@
-"""Startup of the auth service: keys, the actions' dependencies, the revocation loader."""
+"""Startup of the auth service: keys, the actions' dependencies, the revocation loader
+(its verifier shares the process's pushed revocation list, see ``core.security``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from wealist.auth.settings import AuthSettings
 from wealist.auth.throttle import LoginThrottle
 from wealist.auth.tokens import Minter
 from wealist.core.context import ServiceContext
-from wealist.core.security import RedisRevocations, StaticKeySet, TokenVerifier
+from wealist.core.security import StaticKeySet, TokenVerifier
 
 __all__ = ("auth_of", "auth_runtime")
 
@@ -29,10 +30,11 @@ def build_auth(ctx: ServiceContext) -> Auth:
     settings = ctx.settings
     assert isinstance(settings, AuthSettings)
     keys = load_keyring(settings)
-    # The auth service verifies with its own keys, never through its JWKS over HTTP.
+    # The auth service verifies with its own keys, never through its JWKS over HTTP, and
+    # against the process's revocation list, which its own revocations reach at commit.
     ctx.verifier = TokenVerifier(
         StaticKeySet(keys.public),
-        RedisRevocations(ctx.redis),
+        ctx.revocations,
         settings.jwt_issuer,
         audience=settings.jwt_audience,
     )
@@ -45,7 +47,9 @@ def build_auth(ctx: ServiceContext) -> Auth:
             keys, settings.jwt_issuer, settings.jwt_audience, settings.access_token_ttl_s
         ),
         verifier=ctx.verifier,
-        revocations=Revocations(ctx.database, ctx.redis, settings.access_token_ttl_s),
+        revocations=Revocations(
+            ctx.database, ctx.redis, settings.access_token_ttl_s, local=ctx.revocations
+        ),
         throttle=LoginThrottle(
             ctx.redis,
             ip_limit_per_min=settings.login_ip_limit_per_min,

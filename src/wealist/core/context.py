@@ -2,7 +2,9 @@
 
 Handlers receive the ``ServiceContext`` as the ``ctx`` dependency. In ``wealist serve all``
 every service gets its own context over one shared runtime: one HTTP client, one Redis
-client per URL, one broker subscription per topic, one metrics registry.
+client per URL, one broker subscription per topic, one revocation list per Redis (kept
+current by its own subscription, started by the first service's lifespan), one metrics
+registry.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from wealist.core.metrics import Metrics, ServiceMetrics
 from wealist.core.outbox import OutboxRelay
 from wealist.core.realtime.broker import RedisBroker
 from wealist.core.realtime.hub import Hub
-from wealist.core.security import JwksKeySet, KeySet, RedisRevocations, TokenVerifier
+from wealist.core.security import JwksKeySet, KeySet, PushedRevocations, TokenVerifier
 from wealist.core.settings import CoreSettings
 from wealist.core.shutdown import Shutdown
 from wealist.core.spec import ServiceSpec
@@ -80,6 +82,7 @@ class Runtime:
         self._redis: dict[str, Redis] = {}
         self._keysets: dict[str, JwksKeySet] = {}
         self._brokers: dict[str, RedisBroker] = {}
+        self._revocations: dict[str, PushedRevocations] = {}
 
     def redis(self, url: str) -> Redis:
         if url not in self._redis:
@@ -95,6 +98,12 @@ class Runtime:
         if url not in self._brokers:
             self._brokers[url] = RedisBroker(self.redis(url))
         return self._brokers[url]
+
+    def revocations(self, url: str) -> PushedRevocations:
+        """The revocation list every token verifier of this process reads (one per Redis)."""
+        if url not in self._revocations:
+            self._revocations[url] = PushedRevocations(self.redis(url))
+        return self._revocations[url]
 
     async def close(self) -> None:
         for broker in self._brokers.values():
@@ -133,9 +142,11 @@ class ServiceContext:
             )
             runtime.metrics.add_pool(spec.name, self.db.stats)
         keyset = keys or runtime.keyset(settings.jwks_url, settings.jwks_refetch_interval_s)
+        # Pushed by auth over Redis, held in-process: a verify makes no round trip.
+        self.revocations = runtime.revocations(settings.redis_url)
         self.verifier = TokenVerifier(
             keyset,
-            RedisRevocations(self.redis),
+            self.revocations,
             settings.jwt_issuer,
             audience=settings.jwt_audience,
         )
@@ -205,6 +216,9 @@ class ServiceContext:
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            # First: the service starts with its revocation list loaded (when Redis answers);
+            # stopped last (shared by the services of one process).
+            await stack.enter_async_context(self.revocations.running())
             if self.db is not None:
                 await self._prepare_database(self.db)
                 stack.push_async_callback(self.db.close)
