@@ -10,6 +10,7 @@ import asyncio
 import datetime
 import logging
 import sys
+import time
 from collections.abc import MutableMapping
 from typing import Any, TextIO
 
@@ -115,6 +116,7 @@ class AccessLog:
         self._processors: list[Any] = []
         self._renderer: Any = None
         self._pending: list[bytes] = []
+        self._second, self._prefix = 0, ""
         self._fallback = structlog.get_logger("wealist.access")
 
     def configure(self, file: TextIO, level: int | None, processors: list[Any]) -> None:
@@ -130,11 +132,11 @@ class AccessLog:
             return
         if self._LEVELS[level] < self._level:
             return
-        line = {**structlog.contextvars.get_contextvars(), **fields}
+        line = redact(None, "", structlog.contextvars.get_contextvars())  # ours need none
+        line.update(fields)
         line["event"] = event
         line["level"] = level
-        line["ts"] = datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
-        redact(None, "", line)
+        line["ts"] = self._timestamp()
         self._pending.append(orjson.dumps(line, default=str))
         if len(self._pending) == 1:
             try:
@@ -142,12 +144,29 @@ class AccessLog:
             except RuntimeError:  # no loop: write now
                 self.flush()
 
+    def _timestamp(self) -> str:
+        """What structlog's ISO UTC stamper writes, with the date and time formatted once
+        per second."""
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            stamp = datetime.datetime.fromtimestamp(second, datetime.UTC)
+            self._second, self._prefix = second, stamp.strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{self._prefix}.{int((now - second) * 1e6):06d}Z"
+
     def flush(self) -> None:
         if not self._pending or self._file is None:
             return
         lines, self._pending = self._pending, []
-        self._file.write(b"\n".join(lines).decode() + "\n")
-        self._file.flush()
+        lines.append(b"")
+        out = getattr(self._file, "buffer", None)
+        if out is not None:
+            self._file.flush()  # what structlog wrote before stays before
+            out.write(b"\n".join(lines))
+            out.flush()
+        else:
+            self._file.write(b"\n".join(lines).decode())
+            self._file.flush()
 
 
 ACCESS = AccessLog()
