@@ -12,6 +12,11 @@ reader: it opens a fresh connection, subscribes every local topic, waits for Red
 confirm, and then - on every connection after the first - tells its reconnect listeners,
 which recover what a pub/sub outage may have dropped from the database. An idle
 connection is pinged so a silently dead one is noticed too.
+
+Publishes go through a :class:`~wealist.core.realtime.batching.RedisBatch`: the frames of
+concurrent commits (and of one commit's several topics) leave in one pipeline, over at
+most ``publish_in_flight`` pooled connections; one PUBLISH per frame and topic, whatever
+the number of local sockets (the hub fans out).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from wealist.core.jobs import cancel_and_wait
+from wealist.core.realtime.batching import RedisBatch
 
 __all__ = ("Broker", "Delivery", "ReconnectListener", "RedisBroker")
 
@@ -93,8 +99,10 @@ class RedisBroker:
         max_retry_delay: float = 5.0,
         confirm_timeout: float = 2.0,
         ping_s: float = 15.0,
+        publish_in_flight: int = 2,
     ) -> None:
         self._redis = redis
+        self.publishes = RedisBatch(redis, in_flight=publish_in_flight)
         self._subs = _Subscriptions()
         self._retry_delay = retry_delay
         self._max_retry_delay = max_retry_delay
@@ -136,6 +144,8 @@ class RedisBroker:
         self._started = False
         tasks = [*self._tasks, *([self._reader] if self._reader is not None else [])]
         await cancel_and_wait(tasks, wait_s=self.confirm_timeout)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.publishes.close(), self.confirm_timeout)
         self._reader = None
         for future in self._pending.values():
             if not future.done():
@@ -145,7 +155,7 @@ class RedisBroker:
     # --- the Broker protocol ----------------------------------------------------------
 
     async def publish(self, topic: str, data: bytes) -> None:
-        await self._redis.publish(topic, data)
+        await self.publishes.call(lambda pipe: pipe.publish(topic, data))
 
     async def subscribe(self, topic: str, deliver: Delivery) -> None:
         """Subscribe; returns once Redis confirmed, so later publishes are not missed.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 import structlog
 
@@ -128,6 +128,16 @@ class Hub:
     async def publish(self, topic: str, data: bytes) -> None:
         """Send ``data`` to every subscriber of ``topic`` in every process."""
         await self.broker.publish(topic, data)
+
+    async def publish_many(self, items: Iterable[tuple[str, bytes]]) -> None:
+        """Several publishes at once (the Redis broker sends them in one pipeline, in
+        this order); the first error is raised after every one was tried."""
+        results = await asyncio.gather(
+            *(self.broker.publish(t, d) for t, d in items), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     def _deliver(self, topic: str, data: bytes | str) -> None:
         subs = self._topics.get(topic)

@@ -12,6 +12,8 @@ from typing import Literal
 
 from redis.asyncio import Redis
 
+from wealist.core.realtime.batching import RedisBatch
+
 __all__ = ("SocketLeases",)
 
 Op = Literal["open", "renew", "close"]
@@ -39,14 +41,20 @@ return 1
 class SocketLeases:
     """The sockets of each user under ``prefix`` (``<prefix>:<user>``), one lease each."""
 
-    def __init__(self, redis: Redis, prefix: str, lease_s: float) -> None:
+    def __init__(
+        self, redis: Redis, prefix: str, lease_s: float, batch: RedisBatch | None = None
+    ) -> None:
         self._count = redis.register_script(_COUNT)
         self._prefix = prefix
         self._lease_ms = int(lease_s * 1000)
+        self._batch = batch  # given: counts of concurrent sockets share round trips
 
     async def count(self, user: str, connection: str, op: Op, most: int = 0) -> bool:
         """Apply ``op`` to one socket of ``user``; False when opening it would exceed
         ``most``. Redis errors propagate: the caller decides to admit or refuse."""
         now = int(time.time() * 1000)
         args: list[str | int] = [op, connection, now, self._lease_ms, most]
-        return bool(await self._count(keys=[f"{self._prefix}:{user}"], args=args))
+        keys = [f"{self._prefix}:{user}"]
+        if self._batch is not None:
+            return bool(await self._batch.script(self._count, keys, args))
+        return bool(await self._count(keys=keys, args=args))
