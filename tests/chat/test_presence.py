@@ -7,15 +7,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 from websockets.exceptions import ConnectionClosed
 
 from tests.chat.support import Socket, assert_error, create_chat, open_socket, send
 from tests.user.support import World
+from wealist.chat.actions.presence import presence_of
+from wealist.chat.ws.common import Connection
 
 pytestmark = pytest.mark.slow
 
@@ -163,3 +167,64 @@ async def test_messages_reach_presence_sockets_and_the_outbox(
         assert sorted(rows[1:]) == sorted(
             [("CHAT_MESSAGE", world.member.user_id), ("CHAT_MESSAGE", world.admin.user_id)]
         )
+
+
+async def _commands(redis: Redis) -> dict[str, int]:
+    """Redis's per-command call counts (``INFO`` itself left out)."""
+    stats = await redis.info("commandstats")
+    return {
+        name.removeprefix("cmdstat_"): int(value["calls"])
+        for name, value in stats.items()
+        if name != "cmdstat_info"
+    }
+
+
+async def test_presence_of_many_sockets_travels_in_one_round_trip(
+    app_client: Callable[..., Any], users: httpx.AsyncClient, redis: Redis
+) -> None:
+    """200 sockets opening, renewing and being looked up at once: their counts go in one
+    round trip, then their presence in one, their renewals (count and presence) in one,
+    and every status read in one - never a connection per socket. Redis's own counts
+    show each socket's commands and nothing more."""
+    settings = {"presence_sweep_s": 0, "presence_lease_s": 0.3, "presence_redis_connections": 2}
+    async with app_client("chat", user_service_url=str(users.base_url), **settings) as chat:
+        ctx = chat.app.state["contexts"]["chat"]
+        workspaces = [str(uuid.uuid4()) for _ in range(4)]
+        conns = [Connection(ctx, str(uuid.uuid4()), [workspaces[n % 4]]) for n in range(200)]
+
+        async def scenario() -> dict[str, int]:
+            batch = presence_of(ctx).batch
+            trips: dict[str, int] = {}
+            start = batch.round_trips
+            assert all(await asyncio.gather(*(c.open() for c in conns)))
+            trips["open"] = batch.round_trips - start
+            await asyncio.sleep(0.15)  # past a third of the lease: the next frame renews
+            start, sent = batch.round_trips, batch.commands
+            for conn in conns:
+                conn.heard_from_client(active=False)
+            for _ in range(1000):  # the renewals run in tasks of their own
+                if batch.commands - sent >= 400:
+                    break
+                await asyncio.sleep(0.01)
+            trips["renew"] = batch.round_trips - start
+            start = batch.round_trips
+            asked = [(w, [c.user for c in conns if c.workspaces == [w]]) for w in workspaces]
+            found = await presence_of(ctx).statuses_many(asked)
+            assert [set(s) for s in found] == [{"ONLINE"}] * 4
+            trips["statuses"] = batch.round_trips - start
+            return trips
+
+        async def warm_up() -> None:  # Redis learns the scripts (a first EVALSHA is refused)
+            first = Connection(ctx, str(uuid.uuid4()), [workspaces[0]])
+            assert await first.open()
+            await first.close()
+
+        await asyncio.to_thread(chat.blocking_portal.call, warm_up)
+        before = await _commands(redis)
+        trips = await asyncio.to_thread(chat.blocking_portal.call, scenario)
+        after = await _commands(redis)
+    assert trips == {"open": 2, "renew": 1, "statuses": 1}
+    delta = {name: n - before.get(name, 0) for name, n in after.items()}
+    # open: a count and a touch per socket; renew: the same again; 4 status reads
+    assert delta["evalsha"] == 800, delta
+    assert delta["hmget"] == 4, delta

@@ -22,6 +22,9 @@ class ChatSettings(CoreSettings, frozen=True, kw_only=True):
     presence_away_s: float = 300.0  # no activity for this long: AWAY
     presence_sweep_s: float = 2.0  # how often expired leases and idle users are swept
     presence_workspaces_max: int = 50  # workspaces one presence socket follows
+    # Presence's Redis round trips in flight at once (each on its own pooled connection);
+    # the calls of every socket made meanwhile wait and travel together in the next one.
+    presence_redis_connections: int = 4
     # Uploads (contract 6.1: presigned PUT, 5 minutes)
     upload_url_ttl_s: int = 300
     download_url_ttl_s: int = 300

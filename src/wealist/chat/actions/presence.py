@@ -10,11 +10,19 @@ Expiries that no call would notice (a dead instance's leases, idleness) are pick
 :func:`do_sweep`, which every instance runs; a due-set tells it whom to look at.
 
 The number of sockets one user may hold is counted the same way (``chat:sockets:{user}``).
+
+Every call goes through one :class:`~wealist.core.realtime.batching.RedisBatch` per
+process: the touches, counts and reads of many sockets (and the status reads of many
+sends) made at the same time travel in one pipeline, over at most
+``presence_redis_connections`` connections; further calls wait their turn instead of
+taking another connection (the pool's ``MaxConnectionsError`` under a thousand sockets).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Literal, cast
 from uuid import UUID
@@ -27,11 +35,14 @@ from wealist.chat.schemas import PresenceOut, Status
 from wealist.contracts import topics
 from wealist.core.context import ServiceContext
 from wealist.core.errors import NotFound
+from wealist.core.realtime.batching import RedisBatch
 from wealist.core.realtime.leases import SocketLeases
 
 __all__ = (
+    "Op",
     "Presence",
     "do_sweep",
+    "do_touch_all",
     "online_users",
     "presence_of",
     "status_of_user",
@@ -114,12 +125,15 @@ def _parse(raw: object) -> tuple[Status, datetime | None]:
 class Presence:
     """The Redis side of presence for one service context."""
 
-    def __init__(self, redis: Redis, *, lease_s: float, away_s: float) -> None:
+    def __init__(
+        self, redis: Redis, *, lease_s: float, away_s: float, connections: int = 4
+    ) -> None:
         self.redis = redis
+        self.batch = RedisBatch(redis, in_flight=connections)
         self.lease_ms = int(lease_s * 1000)
         self.away_ms = int(away_s * 1000)
         self._touch = redis.register_script(_TOUCH)
-        self._sockets = SocketLeases(redis, "chat:sockets", lease_s)
+        self._sockets = SocketLeases(redis, "chat:sockets", lease_s, self.batch)
 
     async def touch(self, workspace: str, user: str, conn: str, op: Op) -> tuple[PresenceOut, bool]:
         """Apply ``op`` to one connection's lease; the user's status and whether it changed."""
@@ -139,7 +153,7 @@ class Presence:
             user,
             f"{workspace}|{user}",
         ]
-        status, changed, seen = await self._touch(keys=keys, args=[*args, workspace])
+        status, changed, seen = await self.batch.script(self._touch, keys, [*args, workspace])
         at = datetime.fromtimestamp(int(seen) / 1000, UTC) if int(seen) else None
         found = PresenceOut(UUID(user), UUID(workspace), cast("Status", _text(status)), at)
         return found, bool(changed)
@@ -151,24 +165,37 @@ class Presence:
         return await self._sockets.count(user, conn, op, most)
 
     async def statuses(self, workspace: str, users: list[str]) -> list[Status]:
+        """The users' statuses in ``workspace`` (read outside any transaction: no
+        connection of the database waits on Redis)."""
         if not users:
             return []
-        raw = await self.redis.hmget(_status_key(workspace), users)
+        key = _status_key(workspace)
+        raw = await self.batch.call(lambda pipe: pipe.hmget(key, users))
         return [_parse(r)[0] for r in raw]
 
+    async def statuses_many(self, asked: Iterable[tuple[str, list[str]]]) -> list[list[Status]]:
+        """:meth:`statuses` of several (workspace, users), in one round trip."""
+        return list(await asyncio.gather(*(self.statuses(w, users) for w, users in asked)))
+
     async def all(self, workspace: str) -> dict[str, tuple[Status, datetime | None]]:
-        raw = await self.redis.hgetall(_status_key(workspace))
+        key = _status_key(workspace)
+        raw = await self.batch.call(lambda pipe: pipe.hgetall(key))
         return {_text(k): _parse(v) for k, v in raw.items()}
 
     async def one(self, workspace: str, user: str) -> tuple[Status, datetime | None]:
-        return _parse(await self.redis.hget(_status_key(workspace), user))
+        key = _status_key(workspace)
+        return _parse(await self.batch.call(lambda pipe: pipe.hget(key, user)))
 
     async def workspaces_of(self, user: str) -> list[str]:
-        raw = await self.redis.smembers(f"chat:presence:workspaces:{user}")
+        key = f"chat:presence:workspaces:{user}"
+        raw = await self.batch.call(lambda pipe: pipe.smembers(key))
         return sorted(_text(r) for r in raw)
 
     async def due(self, limit: int = 200) -> list[tuple[str, str]]:
-        raw = await self.redis.zrangebyscore(DUE_KEY, "-inf", _now_ms(), start=0, num=limit)
+        now = _now_ms()
+        raw = await self.batch.call(
+            lambda pipe: pipe.zrangebyscore(DUE_KEY, "-inf", now, start=0, num=limit)
+        )
         found = []
         for member in raw:
             workspace, _, user = _text(member).partition("|")
@@ -182,7 +209,10 @@ def presence_of(ctx: ServiceContext) -> Presence:
     if found is None:
         settings = settings_of(ctx)
         found = Presence(
-            ctx.redis, lease_s=settings.presence_lease_s, away_s=settings.presence_away_s
+            ctx.redis,
+            lease_s=settings.presence_lease_s,
+            away_s=settings.presence_away_s,
+            connections=settings.presence_redis_connections,
         )
         ctx.state["presence"] = found
     assert isinstance(found, Presence)
@@ -201,16 +231,32 @@ async def do_touch(ctx: ServiceContext, workspace: str, user: str, conn: str, op
         await announce(ctx, found)
 
 
+async def do_touch_all(
+    ctx: ServiceContext, workspaces: Iterable[str], user: str, conn: str, op: Op
+) -> None:
+    """:func:`do_touch` in each workspace at once (one round trip); the first error is
+    raised after every touch was tried."""
+    results = await asyncio.gather(
+        *(do_touch(ctx, w, user, conn, op) for w in workspaces), return_exceptions=True
+    )
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
 async def do_sweep(ctx: ServiceContext) -> int:
     """Recompute the users whose lease or activity ran out; returns how many changed."""
     presence = presence_of(ctx)
-    changed = 0
-    for workspace, user in await presence.due():
-        found, moved = await presence.touch(workspace, user, "", "sweep")
-        if moved:
-            changed += 1
-            await announce(ctx, found)
-    return changed
+    due = await presence.due()
+    touched = await asyncio.gather(
+        *(presence.touch(w, u, "", "sweep") for w, u in due), return_exceptions=True
+    )
+    moved = [t[0] for t in touched if not isinstance(t, BaseException) and t[1]]
+    await asyncio.gather(*(announce(ctx, found) for found in moved))
+    for failed in touched:  # the changes that were made are announced first
+        if isinstance(failed, BaseException):
+            raise failed
+    return len(moved)
 
 
 async def online_users(ctx: ServiceContext, me: UUID, workspace_id: UUID) -> list[PresenceOut]:
@@ -234,14 +280,16 @@ async def status_of_user(
     """
     presence = presence_of(ctx)
     candidates = [str(workspace_id)] if workspace_id else await presence.workspaces_of(str(user_id))
-    best: PresenceOut | None = None
-    rank = {"ONLINE": 0, "AWAY": 1, "OFFLINE": 2}
+    shared = []
     for workspace in candidates:
         mine = await ctx.membership.get(workspace, str(me))
         theirs = await ctx.membership.get(workspace, str(user_id))
-        if not (mine.is_member and theirs.is_member):
-            continue
-        status, seen = await presence.one(workspace, str(user_id))
+        if mine.is_member and theirs.is_member:
+            shared.append(workspace)
+    seen_in = await asyncio.gather(*(presence.one(w, str(user_id)) for w in shared))
+    best: PresenceOut | None = None
+    rank = {"ONLINE": 0, "AWAY": 1, "OFFLINE": 2}
+    for workspace, (status, seen) in zip(shared, seen_in, strict=True):
         found = PresenceOut(user_id, UUID(workspace), status, seen)
         if best is None or rank[found.status] < rank[best.status]:
             best = found

@@ -8,13 +8,13 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from litestar import WebSocket
 from redis.exceptions import RedisError
 
 from wealist.chat.actions.common import settings_of
-from wealist.chat.actions.presence import do_touch, presence_of
+from wealist.chat.actions.presence import Op, do_touch, do_touch_all, presence_of
 from wealist.core.context import ServiceContext
 from wealist.core.errors import AppError, Forbidden, NotFound
 from wealist.core.realtime.hub import Subscriber
@@ -88,17 +88,23 @@ class Connection:
         try:
             if not await self.presence.socket(self.user, self.id, "open", most):
                 return False
-            for workspace in self.workspaces:
-                await do_touch(self.ctx, workspace, self.user, self.id, "open")
+            await do_touch_all(self.ctx, self.workspaces, self.user, self.id, "open")
         except RedisError as exc:  # messages do not depend on Redis: admit, uncounted
             self.ctx.log.warning("chat.presence_unavailable", error=type(exc).__name__)
         return True
 
     async def close(self) -> None:
-        with contextlib.suppress(Exception):  # Redis away: the leases run out by themselves
-            await self.presence.socket(self.user, self.id, "close", 0)
-            for workspace in self.workspaces:
-                await do_touch(self.ctx, workspace, self.user, self.id, "close")
+        # Redis away: the leases run out by themselves.
+        await self._leases("close", "close")
+
+    async def _leases(self, op: Op, count: Literal["renew", "close"]) -> list[object]:
+        """The socket's count and its presence in every workspace, side by side: they
+        travel in one round trip, with those of the other sockets doing the same now."""
+        return await asyncio.gather(
+            self.presence.socket(self.user, self.id, count, 0),
+            *(do_touch(self.ctx, w, self.user, self.id, op) for w in self.workspaces),
+            return_exceptions=True,
+        )
 
     def heard_from_client(self, *, active: bool) -> None:
         """A frame arrived: the client lives (and, if ``active``, its user is at it)."""
@@ -112,13 +118,11 @@ class Connection:
             self._renewed = now
             self._spawn(self._touch_all("renew"))
 
-    async def _touch_all(self, op: str) -> None:
-        try:
-            await self.presence.socket(self.user, self.id, "renew", 0)
-            for workspace in self.workspaces:
-                await do_touch(self.ctx, workspace, self.user, self.id, op)  # type: ignore[arg-type]
-        except Exception as exc:  # noqa: BLE001  # presence is best-effort; the lease decides
-            self.ctx.log.warning("chat.presence_touch_failed", error=type(exc).__name__)
+    async def _touch_all(self, op: Op) -> None:
+        for failed in await self._leases(op, "renew"):
+            if isinstance(failed, Exception):  # presence is best-effort; the lease decides
+                self.ctx.log.warning("chat.presence_touch_failed", error=type(failed).__name__)
+                return
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

@@ -13,6 +13,7 @@ client reconnects with the workspaces it still has.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
@@ -87,8 +88,9 @@ async def presence_socket(socket: WebSocket[Any, Any, Any], ctx: Ctx) -> None:
 
     async def on_joined(sub: Subscriber) -> list[str]:
         frames = []
-        for workspace in workspaces:
-            for user, (status, seen) in sorted((await presence.all(workspace)).items()):
+        every = await asyncio.gather(*(presence.all(w) for w in workspaces))  # one round trip
+        for workspace, statuses in zip(workspaces, every, strict=True):
+            for user, (status, seen) in sorted(statuses.items()):
                 if status != "OFFLINE":
                     found = PresenceOut(UUID(user), UUID(workspace), status, seen)
                     frames.append(status_frame(found))
