@@ -3,16 +3,20 @@ message once, replay before live, the frames the original frontend listens for."
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from typing import Any
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.chat.support import Socket, create_chat, open_socket, send, token_of
 from tests.user.support import World
+from wealist.contracts import topics
 
 pytestmark = pytest.mark.slow
 
@@ -291,3 +295,46 @@ async def test_limits_close_only_the_violating_socket(chat_process: Any, world: 
                 "still here"
             ):
                 assert got["message"]["content"].startswith("noisy")
+
+
+async def _raw_message(sock: Socket) -> str:
+    """The next MESSAGE_RECEIVED frame as sent, byte for byte."""
+    while True:
+        raw = str(await asyncio.wait_for(sock.ws.recv(), 10))
+        if '"type":"MESSAGE_RECEIVED"' in raw[:64]:
+            return raw
+
+
+async def test_one_publish_per_frame_however_many_sockets_follow_the_chat(
+    chat_process: Any, world: World, redis: Redis
+) -> None:
+    """12 sockets of a chat on one process: a message is one PUBLISH on the chat's topic
+    (the process's hub fans it out) and every socket gets the same frame, once."""
+    proc = await chat_process()
+    async with httpx.AsyncClient(base_url=proc.url) as http:
+        room = await create_chat(http, world.owner, world.a, [world.admin, world.member])
+        path = f"/api/chats/ws/{room['chatId']}"
+        people = [world.owner, world.admin, world.member] * 4
+        async with contextlib.AsyncExitStack() as stack:
+            sockets = [
+                await stack.enter_async_context(open_socket(proc.ws_url, path, who))
+                for who in people
+            ]
+            for sock in sockets:
+                await sock.ready()
+            listener = redis.pubsub()
+            await listener.subscribe(topics.chat(room["chatId"]))
+            stack.push_async_callback(listener.aclose)
+            assert (await listener.get_message(timeout=5))["type"] == "subscribe"
+            for n in range(3):
+                await send(http, world.owner, room["chatId"], f"fan-out {n}")
+                frames = await asyncio.gather(*(_raw_message(s) for s in sockets))
+                assert len(set(frames)) == 1 and f"fan-out {n}" in frames[0]
+                published = await listener.get_message(timeout=5)
+                assert published is not None and published["data"].decode() == frames[0]
+            # nothing else was published on the topic: the next one there is our marker
+            await redis.publish(topics.chat(room["chatId"]), b'{"type":"marker"}')
+            after = await listener.get_message(timeout=5)
+            assert after is not None and after["data"] == b'{"type":"marker"}'
+            for sock in sockets:
+                await _no_more_messages(sock)

@@ -9,14 +9,15 @@ is dropped (:class:`~wealist.chat.sequencer.ChatSubscriber`). A resume point the
 longer holds (or never held) is answered with ``RESET``: refetch, then follow. A message
 sent here is acked (``MESSAGE_ACK``) only after it committed, and reaches every socket of
 the chat - this one included - once, through the broker. Its user's removal from the chat
-ends it at once (4403 after ``USER_LEFT``); access is re-checked at every heartbeat too,
-so a removal from the chat's workspace ends it within one heartbeat.
+ends it at once (4403 after ``USER_LEFT``), so does the user service's signal that its
+user left the workspace; access is re-checked at every heartbeat too, together with a
+check for events it missed - both by the process's checker, for all due sockets in one
+query (:mod:`wealist.chat.ws.checks`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -53,6 +54,7 @@ from wealist.chat.frames import (
 from wealist.chat.rows import TailRow
 from wealist.chat.schemas import SendMessage
 from wealist.chat.sequencer import ChatSubscriber
+from wealist.chat.ws.checks import SocketCheck, checks_of
 from wealist.chat.ws.common import (
     FORBIDDEN_CLOSE_CODE,
     TOO_MANY_SOCKETS_CLOSE_CODE,
@@ -82,35 +84,6 @@ def _cursor(raw: str | None, name: str) -> int | None:
     return int(raw)
 
 
-class _Tails:
-    """One process's recent reads of chats' newest rev (heartbeat gap checks share them)."""
-
-    def __init__(self, ttl_s: float) -> None:
-        self.ttl_s = ttl_s
-        self._seen: dict[UUID, tuple[float, int]] = {}
-
-    async def newest(self, ctx: ServiceContext, chat_id: UUID) -> int:
-        now = time.monotonic()
-        cached = self._seen.get(chat_id)
-        if cached is not None and now - cached[0] < self.ttl_s:
-            return cached[1]
-        async with ctx.database.connection() as conn:
-            tail = await store.chat_tail(conn, chat_id)
-        found = 0 if tail is None else tail.last_rev
-        if len(self._seen) > 10_000:
-            self._seen.clear()
-        self._seen[chat_id] = (now, found)
-        return found
-
-
-def _tails(ctx: ServiceContext) -> _Tails:
-    found = ctx.state.get("chat_tails")
-    if found is None:
-        found = ctx.state["chat_tails"] = _Tails(settings_of(ctx).tail_cache_s)
-    assert isinstance(found, _Tails)
-    return found
-
-
 async def _frames(
     ctx: ServiceContext, chat_id: UUID, after: int, upto: int
 ) -> list[tuple[int, str]]:
@@ -128,10 +101,15 @@ async def _frames(
 
 class _SeatSubscriber(ChatSubscriber):
     """A participant's subscriber: the frame saying its user left (or was removed from)
-    the chat is the last one it passes on, then its socket closes with 4403."""
+    the chat is the last one it passes on, then its socket closes with 4403. After a
+    broker outage it asks the process's checker (``on_gap``) instead of reading the tail
+    itself: a thousand sockets resync with one query."""
 
-    def __init__(self, me: UUID, chat_id: UUID, *args: Any) -> None:
+    def __init__(
+        self, me: UUID, chat_id: UUID, on_gap: Callable[[], Awaitable[None]], *args: Any
+    ) -> None:
         super().__init__(*args)
+        self.on_gap = on_gap
         self._left = member_frame(False, chat_id, me)[1:]  # after the event's rev
 
     @override
@@ -156,15 +134,22 @@ class _Session:
         self.conn = conn
         assert ctx.hub is not None
         self.sub = _SeatSubscriber(
-            me, chat_id, ctx.hub.queue_size, self.fill, self.settings.gap_wait_s
+            me, chat_id, self._gap, ctx.hub.queue_size, self.fill, self.settings.gap_wait_s
         )
-        self._checks: set[asyncio.Future[None]] = set()
+        self.checks = checks_of(ctx)
+        self.check = SocketCheck(chat_id, me, self.sub)
 
     async def fill(self, since: int, upto: int) -> tuple[int, list[tuple[int, str]]]:
         """The sequencer's reads: the newest rev, and the events in (since, upto]."""
         if upto <= since:
-            return await _tails(self.ctx).newest(self.ctx, self.chat_id), []
+            async with self.ctx.database.connection() as conn:
+                tail = await store.chat_tail(conn, self.chat_id)
+            return (0 if tail is None else tail.last_rev), []
         return upto, await _frames(self.ctx, self.chat_id, since, upto)
+
+    async def _gap(self) -> None:
+        """Pub/sub may have dropped events (the broker reconnected): check at the next tick."""
+        self.checks.due(self.check)
 
     async def _missed(self, start: Resume | None) -> tuple[TailRow, list[tuple[int, str]], str]:
         """The chat's tail, and what a client resuming from ``start`` missed (None: it
@@ -239,38 +224,21 @@ class _Session:
         self.sub.offer(ack_frame(frame.client_message_id, message))
 
     def heartbeat(self) -> str:
-        """The heartbeat frame (with the newest seq and rev sent), and a check for a
-        quiet gap."""
-        check = asyncio.ensure_future(self._tail_check())
-        self._checks.add(check)
-        check.add_done_callback(self._checks.discard)
+        """The heartbeat frame (with the newest seq and rev sent); the socket's access
+        and a quiet gap are checked at the checker's next tick."""
+        self.checks.due(self.check)
         return heartbeat_frame(self.sub.seq, self.sub.delivered)
 
     async def still_allowed(self, _workspace: str = "") -> bool:
         """Whether its user may still read the chat (not removed from its workspace or
-        from the chat meanwhile); an outage raises."""
+        from the chat meanwhile), asked when the user service signals a lost workspace;
+        an outage raises."""
         try:
             async with self.ctx.database.connection() as conn:
                 await access_chat(self.ctx, conn, self.chat_id, self.me)
         except (NotFound, Forbidden):
             return False
         return True
-
-    async def _tail_check(self) -> None:
-        try:
-            if not await self.still_allowed():
-                self.sub.shut(FORBIDDEN_CLOSE_CODE)
-                return
-        except Exception as exc:  # noqa: BLE001  # an outage: keep the socket, check again
-            self.ctx.log.warning("chat.access_check_failed", error=type(exc).__name__)
-        # The last message of a burst may have been committed by a process that died
-        # before publishing it; nothing later would reveal the gap.
-        try:
-            newest = await _tails(self.ctx).newest(self.ctx, self.chat_id)
-            if newest > self.sub.delivered:
-                await self.sub.catch_up(newest)
-        except Exception as exc:  # noqa: BLE001  # the next heartbeat checks again
-            self.ctx.log.warning("chat.tail_check_failed", error=type(exc).__name__)
 
     async def run(self, socket: WebSocket[Any, Any, Any]) -> None:
         assert self.ctx.hub is not None
@@ -289,9 +257,8 @@ class _Session:
                     access=AccessWatch(str(self.me), self.still_allowed),
                 )
         finally:
+            self.checks.forget(self.check)
             self.sub.stop()
-            for check in list(self._checks):
-                check.cancel()
             await self.conn.close()
 
 
