@@ -1,16 +1,22 @@
 """Messages over REST: gapless seq, idempotent sends, history by seq or message id, edits,
-deletes, reactions, read cursors, unread counts, search."""
+deletes, reactions, read cursors, unread counts, search; and sends written together in
+one batch (group commit): retries within a batch, a refused message among others."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
+from uuid import UUID
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.chat.support import assert_error, create_chat, send
-from tests.user.support import World
+from tests.user.support import Actor, World
+from wealist.chat.actions.messages import ClientIdReused, MessageRefused, do_send
+from wealist.chat.schemas import SendMessage
 
 Client = AsyncTestClient[Litestar]
 
@@ -252,3 +258,106 @@ async def test_search_finds_korean_substrings_in_my_chats_only(chat: Client, wor
         headers=world.other_admin.headers,
     )
     assert_error(other, 404, "NOT_FOUND")
+
+
+# --- sends written together -------------------------------------------------------------
+
+
+async def at_once(client: Client, sends: list[tuple[Actor, str, SendMessage]]) -> list[Any]:
+    """``sends`` handed to the app's writer in one loop turn, as the sockets of a process
+    do (every send of a turn reaches the same batch): each one's answer or error."""
+    ctx = client.app.state["contexts"]["chat"]
+
+    async def run() -> list[Any]:
+        return await asyncio.gather(
+            *(
+                do_send(ctx, UUID(who.user_id), UUID(chat_id), new, admitted=True)
+                for who, chat_id, new in sends
+            ),
+            return_exceptions=True,
+        )
+
+    found: list[Any] = await asyncio.to_thread(client.blocking_portal.call, run)
+    return found
+
+
+@contextlib.asynccontextmanager
+async def refusing(db_chat: Any, word: str) -> AsyncIterator[None]:
+    """A constraint that refuses messages containing ``word`` (NOT VALID: old rows stay)."""
+    await db_chat.execute(
+        f"ALTER TABLE messages ADD CONSTRAINT test_refuses_{word}"
+        f" CHECK (position('{word}' in content) = 0) NOT VALID"
+    )
+    try:
+        yield
+    finally:
+        await db_chat.execute(f"ALTER TABLE messages DROP CONSTRAINT test_refuses_{word}")
+
+
+async def stored(db_chat: Any, chat_id: str) -> list[tuple[int, str, str | None]]:
+    cur = await db_chat.execute(
+        "SELECT seq, content, client_message_id FROM messages WHERE chat_id = %s ORDER BY seq",
+        (chat_id,),
+    )
+    return list(await cur.fetchall())
+
+
+async def test_one_client_id_repeated_in_a_batch_is_stored_once(
+    chat: Client, world: World, db_chat: Any
+) -> None:
+    room = await create_chat(chat, world.owner, world.a, [world.member])
+    chat_id = room["chatId"]
+    same = SendMessage(content="once", client_message_id="dup-1")
+    other = SendMessage(content="not the same", client_message_id="dup-1")
+    answers = await at_once(
+        chat,
+        [(world.owner, chat_id, same)] * 6
+        + [(world.owner, chat_id, other), (world.member, chat_id, same)],
+    )
+    firsts = answers[:6]
+    assert all(isinstance(a, tuple) for a in firsts), firsts
+    assert len({(a[0].message_id, a[0].seq) for a in firsts}) == 1
+    assert [a[1] for a in firsts] == [True] + [False] * 5  # new once, then the stored one
+    assert isinstance(answers[6], ClientIdReused)
+    assert isinstance(answers[7], tuple) and answers[7][1]  # another author's own id
+    assert await stored(db_chat, chat_id) == [(1, "once", "dup-1"), (2, "once", "dup-1")]
+    # and across batches: the stored message, never a second row
+    again = await at_once(chat, [(world.owner, chat_id, same), (world.owner, chat_id, other)])
+    assert isinstance(again[0], tuple) and again[0][0].message_id == firsts[0][0].message_id
+    assert again[0][1] is False
+    assert isinstance(again[1], ClientIdReused)
+    assert len(await stored(db_chat, chat_id)) == 2
+
+
+async def test_a_refused_message_fails_alone_and_leaves_no_gap(
+    chat: Client, world: World, db_chat: Any
+) -> None:
+    one = await create_chat(chat, world.owner, world.a, [world.member], name="one")
+    two = await create_chat(chat, world.owner, world.a, [world.admin], name="two")
+    plan = [
+        (world.owner, one["chatId"], SendMessage(content="a1")),
+        (world.member, one["chatId"], SendMessage(content="a2 poison", client_message_id="p")),
+        (world.admin, two["chatId"], SendMessage(content="b1")),
+        (world.member, one["chatId"], SendMessage(content="a3", client_message_id="p")),
+        (world.owner, one["chatId"], SendMessage(content="a4")),
+        (world.admin, two["chatId"], SendMessage(content="b2 poison")),
+    ]
+    async with refusing(db_chat, "poison"):
+        answers = await at_once(chat, plan)
+        path = f"/api/chats/messages/{two['chatId']}"
+        over_rest = await chat.post(path, json={"content": "poison"}, headers=world.owner.headers)
+    assert isinstance(answers[1], MessageRefused) and isinstance(answers[5], MessageRefused)
+    # the refused send's client id stays free: the next send with it is stored
+    assert isinstance(answers[3], tuple) and answers[3][0].content == "a3"
+    assert_error(over_rest, 422, "MESSAGE_REFUSED")
+    assert [s[1] for s in await stored(db_chat, one["chatId"])] == ["a1", "a4", "a3"]
+    assert await stored(db_chat, two["chatId"]) == [(1, "b1", None)]
+    for chat_id, count in ((one["chatId"], 3), (two["chatId"], 1)):
+        cur = await db_chat.execute(
+            "SELECT last_seq, last_rev, (SELECT count(*) FROM chat_events WHERE chat_id = c.id)"
+            " FROM chats c WHERE id = %s",
+            (chat_id,),
+        )
+        assert await cur.fetchone() == (count, count, count)  # gapless, an event each
+    acked = [a[0].seq for a in answers if isinstance(a, tuple)]
+    assert sorted(acked) == [1, 1, 2, 3]

@@ -10,13 +10,14 @@ import msgspec
 __all__ = (
     "ChatRow",
     "EventRow",
+    "LockedChatRow",
     "MessageRow",
     "MessageSeatRow",
+    "NewMessage",
     "ReadRow",
-    "RetriedRow",
     "SeatRow",
     "SeenRow",
-    "SentRow",
+    "SendStateRow",
     "TailRow",
 )
 
@@ -67,19 +68,6 @@ class MessageRow(msgspec.Struct, frozen=True, kw_only=True):
     rev: int = 0  # the event that announced it (only where a query selects it)
 
 
-class RetriedRow(MessageRow, frozen=True, kw_only=True):
-    """A message found by its client id, with the frame that announced it (if kept)."""
-
-    event: str | None
-
-
-class SentRow(MessageRow, frozen=True, kw_only=True):
-    """A new message and the chat's other active participants (to notify)."""
-
-    workspace_id: UUID
-    others: list[UUID]
-
-
 class ReadRow(msgspec.Struct, frozen=True):
     """A participant's read cursor moved: the newest message it covers."""
 
@@ -108,4 +96,54 @@ class TailRow(msgspec.Struct, frozen=True):
 
 class EventRow(msgspec.Struct, frozen=True):
     rev: int
+    frame: str
+
+
+class SendStateRow(msgspec.Struct, frozen=True, kw_only=True):
+    """What a batch of sends knows of one send before writing it: the chat's workspace
+    and active participants (no workspace: no live chat), and the message already stored
+    for it, if any (``found_*``; ``found_ours``: stored by an earlier attempt of this very
+    batch, else the original of a retried clientMessageId)."""
+
+    workspace_id: UUID | None
+    members: list[UUID]
+    found_id: UUID | None
+    found_ours: bool | None
+    found_seq: int | None
+    found_content: str | None
+    found_message_type: str | None
+    found_file_url: str | None
+    found_file_name: str | None
+    found_file_size: int | None
+    found_client_message_id: str | None
+    found_created_at: datetime | None
+    found_updated_at: datetime | None
+    found_deleted_at: datetime | None
+    found_event: str | None  # the frame that announced it (None once pruned)
+
+
+class LockedChatRow(msgspec.Struct, frozen=True):
+    """A live chat locked for a batch of sends: its counters, and the transaction's time."""
+
+    id: UUID
+    last_seq: int
+    last_rev: int
+    now: datetime
+
+
+class NewMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """A message to insert, its seq and rev taken, with the frame that announces it."""
+
+    id: UUID
+    chat_id: UUID
+    seq: int
+    rev: int
+    user_id: UUID
+    content: str
+    message_type: str
+    file_url: str | None
+    file_name: str | None
+    file_size: int | None
+    client_message_id: str | None
+    created_at: datetime
     frame: str

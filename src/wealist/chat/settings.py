@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from msgspec import Meta
+
 from wealist.core.settings import CoreSettings
 
 __all__ = ("ChatSettings",)
@@ -25,6 +29,21 @@ class ChatSettings(CoreSettings, frozen=True, kw_only=True):
     # Presence's Redis round trips in flight at once (each on its own pooled connection);
     # the calls of every socket made meanwhile wait and travel together in the next one.
     presence_redis_connections: int = 4
+    # Message sends: group commit (actions.sending, chat.writer). The sends of a process
+    # that arrive while a batch is written go into the next one, in one transaction.
+    # Connections: each process holds db_pool_max pooled connections (reads, every other
+    # write) plus send_lanes connections of its own for the sends, plus one for the
+    # outbox relay's LISTEN; PostgreSQL's max_connections must exceed the sum over all
+    # chat processes (and the other services'). One lane keeps a core busy; a second lets
+    # one chat's batch wait on a lock (another process writing it) while others go on.
+    send_lanes: Annotated[int, Meta(ge=1, le=16)] = 2
+    send_batch_max: Annotated[int, Meta(ge=1, le=1000)] = 200  # sends in one transaction
+    # An idle lane waits this long for the sends of the next moment before it writes.
+    send_linger_s: Annotated[float, Meta(ge=0, le=0.1)] = 0.001
+    # Sends queued or being written per process; past it a send waits for room (it is
+    # never refused). Keep it above the sockets of a process: a socket has one send in
+    # flight at a time, so at steady load nobody waits here.
+    send_queue_max: Annotated[int, Meta(ge=1)] = 10_000
     # Uploads (contract 6.1: presigned PUT, 5 minutes)
     upload_url_ttl_s: int = 300
     download_url_ttl_s: int = 300

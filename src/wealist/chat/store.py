@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from wealist.chat.rows import (
     ChatRow,
     EventRow,
+    LockedChatRow,
     MessageRow,
     MessageSeatRow,
+    NewMessage,
     ReadRow,
-    RetriedRow,
     SeatRow,
     SeenRow,
-    SentRow,
+    SendStateRow,
     TailRow,
 )
 from wealist.core.db import Conn, Queries, load_queries
@@ -126,15 +126,42 @@ async def chat_workspaces_of_user(conn: Conn, me: UUID, limit: int) -> list[UUID
 # --- messages ---------------------------------------------------------------------------
 
 
-async def message_by_client_id(
-    conn: Conn, chat_id: UUID, me: UUID, client_id: str
-) -> RetriedRow | None:
-    params = {"chat": chat_id, "me": me, "client_id": client_id}
-    return await conn.fetch_one(queries().message_by_client_id, params, RetriedRow)
+async def send_state(
+    conn: Conn,
+    *,
+    ids: list[UUID],
+    chats: list[UUID],
+    users: list[UUID],
+    client_ids: list[str | None],
+) -> list[SendStateRow]:
+    """One row per send, in the order given."""
+    params = {"ids": ids, "chats": chats, "users": users, "client_ids": client_ids}
+    return await conn.fetch_all(queries().send_state, params, SendStateRow)
 
 
-async def insert_message(conn: Conn, params: dict[str, Any]) -> SentRow | None:
-    return await conn.fetch_one(queries().insert_message, params, SentRow)
+async def lock_chats(conn: Conn, chats: list[UUID]) -> list[LockedChatRow]:
+    return await conn.fetch_all(queries().lock_chats, {"chats": chats}, LockedChatRow)
+
+
+async def insert_messages(conn: Conn, rows: list[NewMessage], at: datetime) -> int:
+    """How many of ``rows`` were stored (with their events and the chats' counters)."""
+    params = {
+        "ids": [r.id for r in rows],
+        "chats": [r.chat_id for r in rows],
+        "seqs": [r.seq for r in rows],
+        "revs": [r.rev for r in rows],
+        "users": [r.user_id for r in rows],
+        "contents": [r.content for r in rows],
+        "types": [r.message_type for r in rows],
+        "file_urls": [r.file_url for r in rows],
+        "file_names": [r.file_name for r in rows],
+        "file_sizes": [r.file_size for r in rows],
+        "client_ids": [r.client_message_id for r in rows],
+        "frames": [r.frame for r in rows],
+        "at": at,
+    }
+    stored: int = await conn.fetch_val(queries().insert_messages, params)
+    return stored
 
 
 async def messages_after(

@@ -4,11 +4,8 @@ reactions, read cursors, unread counts and search. Every change is an event of i
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from uuid import UUID
-
-from redis.exceptions import RedisError
 
 from wealist.chat import store
 from wealist.chat.actions.common import (
@@ -17,31 +14,20 @@ from wealist.chat.actions.common import (
     access_workspace,
     decode_keyset,
     encode_cursor,
-    hub_of,
     message_out,
-    publish,
 )
 from wealist.chat.actions.events import record
-from wealist.chat.actions.presence import presence_of
-from wealist.chat.frames import (
-    deleted_frame,
-    message_frame,
-    notification_frame,
-    reaction_frame,
-    read_frame,
-    updated_frame,
-)
-from wealist.chat.rows import MessageRow, RetriedRow, SentRow
+from wealist.chat.actions.sending import ClientIdReused, MessageRefused, Send, send_message
+from wealist.chat.frames import deleted_frame, reaction_frame, read_frame, updated_frame
+from wealist.chat.rows import MessageRow
 from wealist.chat.schemas import MessageOut, SendMessage
-from wealist.contracts import topics
-from wealist.contracts.events import NOTIFICATION_REQUESTED, NotificationRequested
 from wealist.core.context import ServiceContext
-from wealist.core.db import Conn, Tx
-from wealist.core.errors import AppError, Forbidden, NotFound, ValidationFailed
-from wealist.core.outbox import enqueue_many
+from wealist.core.db import Conn
+from wealist.core.errors import Forbidden, NotFound, ValidationFailed
 
 __all__ = (
     "ClientIdReused",
+    "MessageRefused",
     "do_add_reaction",
     "do_delete_message",
     "do_edit_message",
@@ -57,58 +43,6 @@ __all__ = (
 HISTORY_MAX = 100
 SEARCH_MAX = 50
 _END = (1 << 62) - 1  # a seq past every message
-CHAT_MESSAGE = "CHAT_MESSAGE"
-CHAT_MENTIONED = "CHAT_MENTIONED"
-
-
-class ClientIdReused(AppError):  # noqa: N818  # named like the kernel's NotFound, Conflict
-    """The same clientMessageId came with a different message (IETF idempotency draft)."""
-
-    status = 422
-    code = "CLIENT_MESSAGE_ID_REUSED"
-    default_message = "clientMessageId was already used for a different message"
-
-
-class _Duplicate(Exception):  # noqa: N818  # rolls the send back; not an error to report
-    pass
-
-
-def _same(row: MessageRow, new: SendMessage) -> bool:
-    return (row.content, row.message_type, row.file_url, row.file_name, row.file_size) == (
-        new.content,
-        new.message_type,
-        new.file_url,
-        new.file_name,
-        new.file_size,
-    )
-
-
-async def _original(ctx: ServiceContext, chat_id: UUID, me: UUID, new: SendMessage) -> MessageOut:
-    """A retried send: the message stored the first time, announced again.
-
-    Announcing again is harmless (sockets drop seqs they have) and covers a first attempt
-    that committed but died before it published.
-    """
-    assert new.client_message_id is not None
-    async with ctx.database.connection() as conn:
-        row = await store.message_by_client_id(conn, chat_id, me, new.client_message_id)
-    if row is None:
-        raise Forbidden(NOT_A_PARTICIPANT)
-    if not _same(row, new):
-        raise ClientIdReused
-    await _announce_again(ctx, row)
-    return message_out(row)
-
-
-async def _announce_again(ctx: ServiceContext, row: RetriedRow) -> None:
-    """Publish a stored message's event again (its first publish may never have happened;
-    pruned: long delivered)."""
-    if row.event is None:
-        return
-    try:
-        await publish(ctx, row.chat_id, row.event)
-    except RedisError as exc:  # stored and acked either way; sockets catch up from PG
-        ctx.log.warning("chat.republish_failed", error=type(exc).__name__)
 
 
 async def do_send(
@@ -117,86 +51,18 @@ async def do_send(
     """Store a message from an active participant; (the message, whether it is new).
 
     ``admitted``: the caller's access was checked already (a chat socket, at connect;
-    the insert itself still requires an active participant of a live chat).
+    the write itself still requires an active participant of a live chat).
 
-    The seq is taken in the insert's transaction; the message is published, and the
-    offline and mentioned participants are notified through the outbox, only once it
-    committed. The caller acks after this returns, i.e. after COMMIT.
+    The message joins the next batch of the process's writer (``actions.sending``): its
+    seq is taken in the batch's transaction, it is published, and the offline and
+    mentioned participants are notified through the outbox, once that committed. This
+    returns after COMMIT, so the caller acks after it. A retry with the same
+    clientMessageId returns the stored message (False).
     """
-    async with ctx.database.connection() as conn:
-        if not admitted:
+    if not admitted:
+        async with ctx.database.connection() as conn:
             await access_chat(ctx, conn, chat_id, me)
-        row = None
-        if new.client_message_id is not None:
-            row = await store.message_by_client_id(conn, chat_id, me, new.client_message_id)
-        if row is not None and not _same(row, new):
-            raise ClientIdReused
-    if row is not None:
-        await _announce_again(ctx, row)
-        return message_out(row), False
-    params = {
-        "id": uuid.uuid4(),
-        "chat": chat_id,
-        "me": me,
-        "content": new.content,
-        "type": new.message_type,
-        "file_url": new.file_url,
-        "file_name": new.file_name,
-        "file_size": new.file_size,
-        "client_id": new.client_message_id,
-    }
-    try:
-        async with ctx.database.transaction() as tx:
-            sent = await store.insert_message(tx, params)
-            if sent is None:
-                raise _Duplicate
-            message = message_out(sent)
-            await _notify(ctx, tx, sent, message, new.mentions)
-            await record(ctx, tx, chat_id, message_frame(message), sent.rev)
-            tx.on_commit(lambda: _tell_presence_sockets(ctx, sent, message))
-    except _Duplicate:
-        if new.client_message_id is None:  # left, or the chat was deleted, meanwhile
-            raise Forbidden(NOT_A_PARTICIPANT) from None
-        return await _original(ctx, chat_id, me, new), False
-    return message, True
-
-
-async def _notify(
-    ctx: ServiceContext, tx: Tx, sent: SentRow, message: MessageOut, mentions: list[UUID]
-) -> None:
-    """Outbox events: a mention for each mentioned participant, a message for each offline one."""
-    if not sent.others:
-        return
-    others = [str(u) for u in sent.others]
-    try:
-        statuses = await presence_of(ctx).statuses(str(sent.workspace_id), others)
-    except RedisError:  # presence unknown: rather notify too often than never (T03)
-        statuses = ["OFFLINE"] * len(others)
-    mentioned = {str(u) for u in mentions}
-    events: dict[str, list[tuple[str, object]]] = {CHAT_MENTIONED: [], CHAT_MESSAGE: []}
-    for user, status in zip(others, statuses, strict=True):
-        kind = CHAT_MENTIONED if user in mentioned else CHAT_MESSAGE
-        if kind == CHAT_MESSAGE and status != "OFFLINE":
-            continue
-        event = NotificationRequested(
-            type=kind,
-            actor_id=str(sent.user_id),
-            target_user_id=user,
-            workspace_id=str(sent.workspace_id),
-            resource_type="chat",
-            resource_id=str(sent.chat_id),
-            metadata={"messageId": str(message.message_id), "seq": str(message.seq)},
-        )
-        events[kind].append((NOTIFICATION_REQUESTED, event))
-    await enqueue_many(tx, events[CHAT_MENTIONED] + events[CHAT_MESSAGE])
-
-
-async def _tell_presence_sockets(ctx: ServiceContext, sent: SentRow, message: MessageOut) -> None:
-    # NEW_MESSAGE_NOTIFICATION on the other participants' presence sockets (unread dots).
-    frame = notification_frame(sent.workspace_id, message).encode()
-    hub = hub_of(ctx)
-    for user in sent.others:
-        await hub.publish(topics.chat_user(str(user)), frame)
+    return await send_message(ctx, Send(me, chat_id, new))
 
 
 # --- reading ----------------------------------------------------------------------------
