@@ -5,7 +5,7 @@ for the answer. The writer has a few *lanes*, each with a connection of its own 
 the service's pool, so writes never wait behind reads for a connection, and reads never
 wait behind writes). Items are routed to a lane by a key (a chat: its writes stay in
 order, and two lanes never contend for one chat's lock). A lane takes what queued while
-its previous batch was written (after an idle lane waited ``linger_s`` for company), at
+its previous batch was written (an idle lane first waits ``linger_s`` for company), at
 most ``batch_max`` items, and hands them to the batch function, which writes them in one
 transaction and answers each item; the answers are given once the batch's
 ``announce`` (publishing what committed) went out. The next batch is written meanwhile;
@@ -112,15 +112,20 @@ class _Lane(Generic[T, R]):
 
     async def run(self) -> None:
         writer = self.writer
+        woke = True  # from idle: nothing was being written when the first item came
         while True:
             if not self.queue:
                 if writer.closing:
                     return
                 self.wake.clear()
                 await self.wake.wait()
+                woke = True
                 continue
-            if writer.linger_s > 0 and len(self.queue) < writer.batch_max:
-                await asyncio.sleep(writer.linger_s)  # the sends of the next moment come along
+            # Busy, the items that came while the last batch was written are the batch;
+            # idle, the first one waits a moment for the ones right behind it.
+            if woke and writer.linger_s > 0 and len(self.queue) < writer.batch_max:
+                await asyncio.sleep(writer.linger_s)
+            woke = False
             batch: list[_Item[T, R]] = []
             while self.queue and len(batch) < writer.batch_max:
                 item = self.queue.popleft()
