@@ -259,7 +259,7 @@ async def main(producer_url, consumer_url):
         print(event.id, flush=True)
         os._exit(9)  # the consumer committed; the relay dies before marking the row
 
-    await OutboxRelay(producer, deliver).run_once()
+    await OutboxRelay(producer, deliver, lease_s=1.0).run_once()
     os._exit(3)  # not reached: there was an event to deliver
 
 asyncio.run(main(sys.argv[1], sys.argv[2]))
@@ -293,11 +293,16 @@ async def test_a_relay_that_dies_after_delivering_causes_a_redelivery_applied_on
         return bool(left == 0)
 
     await eventually(server_noticed_the_death, 10, "the dead relay's session to end")
-    [row] = await outbox_rows(pair.producer)  # its transaction was rolled back: not marked
+    [row] = await outbox_rows(pair.producer)  # leased, never marked
     assert (row.delivered_at, row.attempts) == (None, 0)
+    assert row.next_attempt_at > row.created_at
 
     relay = OutboxRelay(pair.producer, pair.consumer.deliver)
-    assert await relay.run_once() == 1
+
+    async def redelivered() -> bool:  # once the dead relay's lease (1 s) runs out
+        return await relay.run_once() == 1
+
+    await eventually(redelivered, 10, "the redelivery after the lease")
 
     assert pair.consumer.seen == [event_id]  # delivered again ...
     assert await pair.consumer.applied() == [(event_id, "dead relay")]  # ... applied once
@@ -351,15 +356,15 @@ class Ledger:
                 self.violations.append(f"{event.id} delivered by two relays at once")
             self.in_flight.add(event.id)
             try:
-                # The delivering relay holds the row lock: nobody else can claim the row.
+                # The delivering relay holds the row's lease: no claim finds it due.
                 async with self.probe.connection() as conn:
-                    free = await conn.fetch_val(
-                        "SELECT count(*) FROM (SELECT 1 FROM outbox WHERE event_id = %s"
-                        " FOR UPDATE SKIP LOCKED) AS claimable",
+                    due = await conn.fetch_val(
+                        "SELECT count(*) FROM outbox WHERE event_id = %s"
+                        " AND delivered_at IS NULL AND next_attempt_at <= statement_timestamp()",
                         (event.id,),
                     )
-                if free != 0:
-                    self.violations.append(f"{event.id} delivered while its row was unlocked")
+                if due != 0:
+                    self.violations.append(f"{event.id} delivered while its row was due")
                 await asyncio.sleep(0.001)
                 self.by_relay[relay].append(event.id)
             finally:

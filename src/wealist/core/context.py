@@ -30,7 +30,7 @@ from wealist.core.internal import InternalClient
 from wealist.core.jobs import periodic
 from wealist.core.membership import MembershipClient
 from wealist.core.metrics import Metrics, ServiceMetrics
-from wealist.core.outbox import OutboxRelay
+from wealist.core.outbox import OutboxRelay, RelayMetrics
 from wealist.core.realtime.broker import RedisBroker
 from wealist.core.realtime.hub import Hub
 from wealist.core.security import JwksKeySet, KeySet, PushedRevocations, TokenVerifier
@@ -203,7 +203,10 @@ class ServiceContext:
     def _relay(self, db: Database) -> OutboxRelay:
         from wealist.core.events import HttpDelivery  # routes live there; context must not
 
-        return OutboxRelay(db, HttpDelivery(self.internal, self.settings, self.name))
+        metrics = RelayMetrics.of(self.runtime.metrics.registry, f"{self.name}_service")
+        return OutboxRelay(
+            db, HttpDelivery(self.internal, self.settings, self.name), metrics=metrics
+        )
 
     def _kernel_jobs(self) -> AbstractAsyncContextManager[None]:
         from wealist.core.idempotency import prune_idempotency_keys  # it imports this module

@@ -5,16 +5,21 @@ in this database's inbox and runs the handler in the same transaction, so a rede
 event changes nothing; types without a handler are acknowledged and ignored. A payload
 that can never be applied raises ``ValidationFailed``: the transaction (and the claim)
 rolls back and the relay hears 400.
+
+``notification.requested`` is a batch handler: a relay's batch of them (one post of many
+events) is one claim of their ids, one multi-row insert (``ON CONFLICT`` on the event id)
+and, after the commit, one pipelined publish of every stream frame.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
 import msgspec
+from typing_extensions import override
 
 from wealist.contracts.events import (
     NOTIFICATION_REQUESTED,
@@ -27,7 +32,7 @@ from wealist.contracts.events import (
 from wealist.core.context import ServiceContext
 from wealist.core.db import Tx
 from wealist.core.errors import ValidationFailed
-from wealist.core.events import EventHandler
+from wealist.core.events import BatchHandler, EventHandler
 from wealist.noti import store
 from wealist.noti.actions.common import invalidate_unread
 from wealist.noti.actions.notifications import create_in
@@ -66,12 +71,28 @@ def _occurred_at(event: EventEnvelope) -> datetime:
     return when
 
 
-async def on_notification_requested(ctx: ServiceContext, tx: Tx, event: EventEnvelope) -> None:
-    """Create the notification; the event id is its idempotency key (claimed already)."""
-    item = _payload(_notification, event)
-    if item.occurred_at is None:  # when the producer committed, not when we caught up
-        item = msgspec.structs.replace(item, occurred_at=_occurred_at(event))
-    await create_in(ctx, tx, [(item, _uuid(event.id, "id"))], claimed=True)
+class NotificationRequested(BatchHandler[tuple[NotificationFields, UUID]]):
+    """Create each event's notification; the event id is its idempotency key (claimed
+    already). Many events: one insert, then one publish of all their frames."""
+
+    @override
+    def parse(self, event: EventEnvelope) -> tuple[NotificationFields, UUID]:
+        item = _payload(_notification, event)
+        if item.occurred_at is None:  # when the producer committed, not when we caught up
+            item = msgspec.structs.replace(item, occurred_at=_occurred_at(event))
+        return item, _uuid(event.id, "id")
+
+    @override
+    async def apply_many(
+        self,
+        ctx: ServiceContext,
+        tx: Tx,
+        items: Sequence[tuple[EventEnvelope, tuple[NotificationFields, UUID]]],
+    ) -> None:
+        await create_in(ctx, tx, [parsed for _, parsed in items], claimed=True)
+
+
+on_notification_requested = NotificationRequested()
 
 
 async def on_workspace_deleted(ctx: ServiceContext, tx: Tx, event: EventEnvelope) -> None:
