@@ -39,6 +39,7 @@ import websockets
 from loadtests.seed import SeedPlan, seed
 from redis.asyncio import Redis
 
+from bench.realtime import realtime
 from bench.results import Ratio, Results
 from loadtests import stack as stacks
 from wealist.core.db import load_queries
@@ -495,4 +496,4 @@ def ws_fanout(env: Env, results: Results, sockets: int = 100, rate: float = 20.0
         )
 
 
-ALL = {"http": http, "postgres": postgres, "redis": redis, "ws": ws_fanout}
+ALL = {"http": http, "postgres": postgres, "redis": redis, "ws": ws_fanout, "realtime": realtime}
