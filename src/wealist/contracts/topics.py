@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-__all__ = ("access", "chat", "chat_user", "presence", "project", "user")
+__all__ = (
+    "MULTICAST_SCOPES",
+    "access",
+    "chat",
+    "chat_user",
+    "multicast",
+    "presence",
+    "project",
+    "scope",
+    "user",
+)
+
+# Scopes whose topics also hear one publish meant for many of them (core.realtime.multicast).
+MULTICAST_SCOPES = frozenset({"chat-user"})
 
 
 def chat(chat_id: str) -> str:
@@ -34,3 +47,13 @@ def access(user_id: str) -> str:
     """Signals that one user's workspace access changed (``membership.access_lost``):
     published by the user service, heard by that user's sockets in every service."""
     return f"access:{user_id}"
+
+
+def scope(topic: str) -> str:
+    """``chat`` of ``chat:<id>``."""
+    return topic.partition(":")[0]
+
+
+def multicast(scope_name: str) -> str:
+    """The channel of one publish for many topics of ``scope_name`` (one of MULTICAST_SCOPES)."""
+    return f"multicast:{scope_name}"

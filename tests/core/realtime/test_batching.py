@@ -84,6 +84,29 @@ async def test_a_failing_command_fails_only_its_caller(small: Redis, redis: Redi
     await redis.delete(text, counter)
 
 
+async def test_a_caller_with_many_commands_gets_each_answer_in_order_errors_as_values(
+    small: Redis, redis: Redis
+) -> None:
+    """call_many: one caller's commands in order, beside other callers, in one round trip;
+    a refused command is an answer among the others, not a raise."""
+    batch = RedisBatch(small, in_flight=1)
+    text, counter = key(), key()
+    await redis.set(text, "not a number")
+    many, alone, empty = await asyncio.gather(
+        batch.call_many(
+            [lambda p: p.incr(counter), lambda p: p.incr(text), lambda p: p.incr(counter)]
+        ),
+        batch.call(lambda p: p.incr(counter)),
+        batch.call_many([]),
+    )
+    assert (many[0], many[2]) == (1, 2)  # in the order given, before the next caller's
+    assert isinstance(many[1], ResponseError)
+    assert alone == 3
+    assert empty == []
+    assert (batch.round_trips, batch.commands) == (1, 4)
+    await redis.delete(text, counter)
+
+
 async def test_scripts_are_loaded_again_when_redis_lost_them(small: Redis, redis: Redis) -> None:
     batch = RedisBatch(small)
     echo = small.register_script("return ARGV[1] .. KEYS[1]")
@@ -107,6 +130,11 @@ async def test_a_lost_link_fails_the_callers_of_that_pipeline_and_the_next_one_w
             *(batch.call(lambda p: p.incr(name)) for _ in range(5)), return_exceptions=True
         )
         assert all(isinstance(f, (RedisConnectionError, OSError)) for f in failed), failed
+        down_many = await asyncio.gather(
+            batch.call_many([lambda p: p.incr(name), lambda p: p.incr(name)]),
+            return_exceptions=True,
+        )
+        assert isinstance(down_many[0], (RedisConnectionError, OSError)), down_many
         proxy.heal()
         assert await batch.call(lambda p: p.incr(name)) == 2
         await batch.call(lambda p: p.delete(name))

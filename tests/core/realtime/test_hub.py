@@ -18,7 +18,9 @@ from redis.asyncio import Redis
 
 from tests.core.realtime.waiting import eventually
 from tests.plugins.faultproxy import FaultProxy
+from wealist.contracts import topics
 from wealist.core.context import make_redis
+from wealist.core.realtime import multicast
 from wealist.core.realtime.broker import RedisBroker
 from wealist.core.realtime.hub import OVERFLOW_CLOSE_CODE, SHUTDOWN_CLOSE_CODE, Hub, Subscriber
 
@@ -215,3 +217,70 @@ async def test_reconnect_calls_gap_handlers_and_close_shuts_everyone(link: Link)
     assert all(sub.close_code == SHUTDOWN_CLOSE_CODE for sub in subs)
     assert hub.sockets == 0
     assert sorted(gaps) == list(range(0, 16, 2))  # once each
+
+
+# --- multicast ------------------------------------------------------------------------------
+
+DOTS = topics.multicast("chat-user")
+
+
+def user_topic() -> str:
+    return topics.chat_user(str(uuid.uuid4()))
+
+
+async def test_one_multicast_reaches_the_local_subscribers_of_each_topic_it_names(
+    link: Link,
+) -> None:
+    here, there = Hub(link.broker, queue_size=4), Hub(link.broker, queue_size=4)
+    a, b, c, unnamed = (user_topic() for _ in range(4))
+    a1, a2, b1, u1, plain = (here.subscriber() for _ in range(5))
+    c1 = there.subscriber()  # another process's socket
+    for sub, name in ((a1, a), (a2, a), (b1, b), (u1, unnamed), (plain, topic())):
+        await here.join(sub, name)
+    await there.join(c1, c)
+    assert here.local(DOTS) == 1  # one channel subscription for the hub's three user topics
+    assert here.sockets == 5  # the hub's own listener is not a socket
+
+    await here.publish_many([multicast.pack([a, b, c], b'{"dot":1}'), (b, b'{"after":1}')])
+
+    for sub in (a1, a2, b1, c1):
+        assert await received(sub) == '{"dot":1}'
+    assert await received(b1) == '{"after":1}'  # one pipeline, in order
+    await barrier(link.broker)
+    for sub in (a1, a2, c1, u1, plain):
+        assert sub.queue.empty()  # once each, and nothing for topics it does not name
+
+
+async def test_the_multicast_channel_is_left_with_the_last_topic_it_reaches(link: Link) -> None:
+    hub = Hub(link.broker, queue_size=4)
+    a, b = user_topic(), user_topic()
+    first, second = hub.subscriber(), hub.subscriber()
+    await hub.join(first, a)
+    await hub.join(second, b)
+    await hub.leave(first)
+    assert hub.local(DOTS) == 1  # b still listens
+    await hub.leave(second)
+    assert hub.local(DOTS) == 0
+    assert hub.sockets == 0
+
+    again = hub.subscriber()
+    await hub.join(again, a)  # joined afresh
+    assert hub.local(DOTS) == 1
+    await hub.publish_many([multicast.pack([a], b"x")])
+    assert await received(again) == "x"
+    await hub.leave(again)
+    assert hub.local(DOTS) == 0
+
+
+def test_a_multicast_names_topics_of_one_multicast_scope() -> None:
+    channel, payload = multicast.pack([topics.chat_user("u1"), topics.chat_user("u2")], b"{}")
+    assert channel == DOTS
+    assert multicast.unpack(payload.decode()) == (["chat-user:u1", "chat-user:u2"], "{}")
+    for wrong in (
+        [],
+        [topics.chat("c1")],  # a scope with no multicast channel
+        [topics.chat_user("u1"), topics.user("u1")],  # two scopes
+        [topics.chat_user("u1\nchat-user:u2")],
+    ):
+        with pytest.raises(ValueError):
+            multicast.pack(wrong, b"{}")

@@ -47,6 +47,7 @@ from wealist.core.context import ServiceContext
 from wealist.core.db import Conn, Tx
 from wealist.core.errors import AppError, Forbidden, ValidationFailed
 from wealist.core.outbox import enqueue_many
+from wealist.core.realtime import multicast
 
 __all__ = (
     "CHAT_MENTIONED",
@@ -250,9 +251,12 @@ def _decide(batch: _Batch, index: int, row: SendStateRow) -> _Fresh | None:
 
 
 def _unread_dots(workspace_id: UUID, others: list[UUID], message: MessageOut) -> list[Publish]:
-    # NEW_MESSAGE_NOTIFICATION on the other participants' presence sockets (unread dots).
+    # NEW_MESSAGE_NOTIFICATION on the other participants' presence sockets (unread dots):
+    # one multicast publish for all of them, not one per participant.
+    if not others:
+        return []
     frame = notification_frame(workspace_id, message).encode()
-    return [(topics.chat_user(str(u)), frame) for u in others]
+    return [multicast.pack([topics.chat_user(str(u)) for u in others], frame)]
 
 
 def _plan(batch: _Batch, rows: list[SendStateRow]) -> list[_Fresh]:

@@ -8,6 +8,8 @@ was queued during one turn of the event loop as one pipeline; while ``in_flight`
 pipelines are out, new commands wait and go together in the next one (the busier the
 process, the larger the batch). Each caller gets its own command's answer or error: one
 failing command fails only its caller, a lost link fails the callers of that pipeline.
+A caller with many commands at once (a commit's publishes) queues them as one
+(:meth:`RedisBatch.call_many`): one future, not one task per command.
 
 Scripts are sent as ``EVALSHA``; a Redis that lost its scripts (a restart, a flush) has
 them loaded and the refused commands sent again, once.
@@ -31,14 +33,22 @@ Command = Callable[[Pipeline], object]
 
 
 class _Queued:
-    __slots__ = ("command", "future", "script")
+    """One caller's commands (one, or several from :meth:`RedisBatch.call_many`)."""
+
+    __slots__ = ("commands", "future", "many", "script")
 
     def __init__(
-        self, command: Command, future: asyncio.Future[Any], script: AsyncScript | None
+        self,
+        commands: Sequence[Command],
+        future: asyncio.Future[Any],
+        script: AsyncScript | None,
+        *,
+        many: bool = False,
     ) -> None:
-        self.command = command
+        self.commands = commands
         self.future = future
         self.script = script
+        self.many = many
 
 
 class RedisBatch:
@@ -58,16 +68,33 @@ class RedisBatch:
 
     async def call(self, command: Command) -> Any:
         """Queue ``command``; its answer once the pipeline that carries it returns."""
-        return await self._queue(command, None)
+        return await self._queue(_Queued((command,), self._future(), None))
+
+    async def call_many(self, commands: Sequence[Command]) -> list[Any]:
+        """Queue ``commands`` in this order, in one pipeline, for the price of one caller
+        (one future, no task per command); each one's answer, an error as its value. A
+        lost link raises for all of them."""
+        if not commands:
+            return []
+        answers: list[Any] = await self._queue(_Queued(commands, self._future(), None, many=True))
+        return answers
 
     async def script(self, script: AsyncScript, keys: Sequence[str], args: Sequence[Any]) -> Any:
         """Run a registered script (``EVALSHA``, loaded again if Redis lost it)."""
         sha, n = script.sha, len(keys)
-        return await self._queue(lambda pipe: pipe.evalsha(sha, n, *keys, *args), script)
 
-    async def _queue(self, command: Command, script: AsyncScript | None) -> Any:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queued.append(_Queued(command, future, script))
+        def command(pipe: Pipeline) -> object:
+            return pipe.evalsha(sha, n, *keys, *args)
+
+        return await self._queue(_Queued((command,), self._future(), script))
+
+    @staticmethod
+    def _future() -> asyncio.Future[Any]:
+        return asyncio.get_running_loop().create_future()
+
+    async def _queue(self, queued: _Queued) -> Any:
+        future = queued.future
+        self._queued.append(queued)
         if self._flusher is None:
             # Started on the next loop turn: what else is queued in this one goes along.
             self._flusher = asyncio.ensure_future(self._flush())
@@ -91,6 +118,7 @@ class RedisBatch:
                 return
             try:
                 answers = await self._pipeline(live)
+                # Only scripts can meet NOSCRIPT, and a script is always a caller alone.
                 lost = [(q, a) for q, a in zip(live, answers, strict=True) if _no_script(a)]
                 if lost:
                     await self._reload({q.script for q, _ in lost if q.script is not None})
@@ -105,7 +133,7 @@ class RedisBatch:
             for queued, answer in zip(live, answers, strict=True):
                 if queued.future.done():
                     continue
-                if isinstance(answer, Exception):
+                if isinstance(answer, Exception) and not queued.many:
                     queued.future.set_exception(answer)
                 else:
                     queued.future.set_result(answer)
@@ -113,12 +141,23 @@ class RedisBatch:
             self._slots.release()
 
     async def _pipeline(self, batch: list[_Queued]) -> list[Any]:
+        """Each caller's answer: its command's, or the list of its commands' answers."""
         pipe = self.redis.pipeline(transaction=False)
+        sent = 0
         for queued in batch:
-            queued.command(pipe)
+            for command in queued.commands:
+                command(pipe)
+            sent += len(queued.commands)
         self.round_trips += 1
-        self.commands += len(batch)
-        return list(await pipe.execute(raise_on_error=False))
+        self.commands += sent
+        flat = list(await pipe.execute(raise_on_error=False))
+        answers: list[Any] = []
+        at = 0
+        for queued in batch:
+            n = len(queued.commands)
+            answers.append(flat[at : at + n] if queued.many else flat[at])
+            at += n
+        return answers
 
     async def _reload(self, scripts: set[AsyncScript]) -> None:
         pipe = self.redis.pipeline(transaction=False)

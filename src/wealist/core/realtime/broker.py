@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -44,6 +45,7 @@ log = structlog.get_logger("wealist.broker")
 
 class Broker(Protocol):
     async def publish(self, topic: str, data: bytes) -> None: ...
+    async def publish_many(self, items: Sequence[tuple[str, bytes]]) -> None: ...
     async def subscribe(self, topic: str, deliver: Delivery) -> None: ...
     async def unsubscribe(self, topic: str, deliver: Delivery) -> None: ...
     def on_reconnect(self, listener: ReconnectListener) -> None: ...
@@ -156,6 +158,14 @@ class RedisBroker:
 
     async def publish(self, topic: str, data: bytes) -> None:
         await self.publishes.call(lambda pipe: pipe.publish(topic, data))
+
+    async def publish_many(self, items: Sequence[tuple[str, bytes]]) -> None:
+        """Every item in this order, in one pipeline; the first error is raised after
+        every one was sent."""
+        answers = await self.publishes.call_many([_publish(t, d) for t, d in items])
+        for answer in answers:
+            if isinstance(answer, Exception):
+                raise answer
 
     async def subscribe(self, topic: str, deliver: Delivery) -> None:
         """Subscribe; returns once Redis confirmed, so later publishes are not missed.
@@ -304,3 +314,7 @@ class RedisBroker:
         task = asyncio.create_task(self._subs.notify_reconnect(), name="broker-resync")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _publish(topic: str, data: bytes) -> Callable[[Pipeline], object]:
+    return lambda pipe: pipe.publish(topic, data)

@@ -3,6 +3,10 @@
 A publish reaches the hub once per process (through the broker) and is decoded once; the
 same ``str`` is queued for every local subscriber. A subscriber whose queue is full is
 marked overflowed and its transport closes it: one slow reader never slows the others.
+
+While it has local subscribers of a topic in a multicast scope, the hub also listens to
+that scope's multicast channel (:mod:`wealist.core.realtime.multicast`) and hands each
+frame published there to the local subscribers of the topics it names.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ import itertools
 from collections.abc import Awaitable, Callable, Iterable
 
 import structlog
+from typing_extensions import override
 
+from wealist.core.realtime import multicast
 from wealist.core.realtime.broker import Broker
 
 __all__ = ("OVERFLOW_CLOSE_CODE", "SHUTDOWN_CLOSE_CODE", "Hub", "Subscriber")
@@ -61,6 +67,23 @@ class Subscriber:
             self.closed.set()
 
 
+class _MulticastSink(Subscriber):
+    """The hub's own subscriber of a multicast channel: each frame goes on to the local
+    subscribers of the topics it names (decoded once, as any frame)."""
+
+    def __init__(self, hub: Hub) -> None:
+        super().__init__(queue_size=1)
+        self.hub = hub
+
+    @override
+    def offer(self, frame: str) -> bool:
+        topics, body = multicast.unpack(frame)
+        for topic in topics:
+            for subscriber in tuple(self.hub._topics.get(topic, ())):
+                subscriber.offer(body)
+        return True
+
+
 class Hub:
     """Topic -> local subscribers, over one broker subscription per topic."""
 
@@ -70,6 +93,8 @@ class Hub:
         self._topics: dict[str, set[Subscriber]] = {}
         self._joining: dict[str, asyncio.Event] = {}  # topic -> set once the broker listens
         self.closing = False  # set by close(): later joins are shut at once
+        self._sinks: dict[str, _MulticastSink] = {}  # multicast channel -> its sink
+        self._scoped: dict[str, int] = {}  # multicast channel -> local topics it reaches
         broker.on_reconnect(self._broker_reconnected)
 
     def subscriber(self, on_gap: Callable[[], Awaitable[None]] | None = None) -> Subscriber:
@@ -77,7 +102,9 @@ class Hub:
 
     @property
     def sockets(self) -> int:
-        return len({s for subs in self._topics.values() for s in subs})
+        return len(
+            {s for subs in self._topics.values() for s in subs if not isinstance(s, _MulticastSink)}
+        )
 
     def local(self, topic: str) -> int:
         return len(self._topics.get(topic, ()))
@@ -103,8 +130,16 @@ class Hub:
             return
         self._topics[topic] = {subscriber}
         joining = self._joining[topic] = asyncio.Event()
+        channel = multicast.channel_of(topic)
+        if channel is not None:  # counted now: a failed join's leave uncounts it
+            self._scoped[channel] = self._scoped.get(channel, 0) + 1
         try:
             await self.broker.subscribe(topic, self._deliver)
+            if channel is not None:
+                sink = self._sinks.get(channel)
+                if sink is None:
+                    sink = self._sinks[channel] = _MulticastSink(self)
+                await self.join(sink, channel)
         except BaseException:
             await self.leave(subscriber, topic)
             raise
@@ -124,6 +159,20 @@ class Hub:
             if not subs:
                 del self._topics[name]
                 await self.broker.unsubscribe(name, self._deliver)
+                await self._uncount(name)
+
+    async def _uncount(self, topic: str) -> None:
+        """``topic`` has no local subscriber left: its multicast channel, if it was the
+        last local topic that channel reaches, is left too."""
+        channel = multicast.channel_of(topic)
+        if channel is None:
+            return
+        left = self._scoped[channel] = self._scoped.get(channel, 1) - 1
+        if left <= 0:
+            del self._scoped[channel]
+            sink = self._sinks.pop(channel, None)
+            if sink is not None:
+                await self.leave(sink, channel)
 
     async def publish(self, topic: str, data: bytes) -> None:
         """Send ``data`` to every subscriber of ``topic`` in every process."""
@@ -131,13 +180,9 @@ class Hub:
 
     async def publish_many(self, items: Iterable[tuple[str, bytes]]) -> None:
         """Several publishes at once (the Redis broker sends them in one pipeline, in
-        this order); the first error is raised after every one was tried."""
-        results = await asyncio.gather(
-            *(self.broker.publish(t, d) for t, d in items), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+        this order); the first error is raised after every one was tried. An item may be
+        a multicast (:func:`wealist.core.realtime.multicast.pack`)."""
+        await self.broker.publish_many(list(items))
 
     def _deliver(self, topic: str, data: bytes | str) -> None:
         subs = self._topics.get(topic)
