@@ -101,20 +101,20 @@ SET attempts = o.attempts + 1,
         ELSE clock_timestamp() + make_interval(secs => m.retry_in_s)
     END,
     last_error = coalesce(m.error, o.last_error)
-FROM unnest(%s::bigint[], %s::float8[], %s::text[]) AS m(id, retry_in_s, error)
+FROM unnest(%b::bigint[], %b::float8[], %b::text[]) AS m(id, retry_in_s, error)
 WHERE o.id = m.id AND o.delivered_at IS NULL
 """
 # A relay that stops mid-delivery hands its rows back (due now) rather than leaving them
 # leased: another replica, or the restarted process, delivers them without waiting.
 _RELEASE = """
 UPDATE outbox SET next_attempt_at = statement_timestamp()
-WHERE id = ANY(%s::bigint[]) AND delivered_at IS NULL
+WHERE id = ANY(%b::bigint[]) AND delivered_at IS NULL
 """
 _PRUNE = "DELETE FROM outbox WHERE delivered_at < now() - make_interval(secs => %s)"
 _ENQUEUE_MANY = """
 WITH events AS (
     INSERT INTO outbox (event_id, event_type, payload)
-    SELECT * FROM unnest(%s::uuid[], %s::text[], %s::jsonb[])
+    SELECT * FROM unnest(%b::uuid[], %b::text[], %b::jsonb[])
     RETURNING id
 )
 SELECT pg_notify('wealist_outbox', '') FROM events LIMIT 1
@@ -124,7 +124,7 @@ _CLAIM_EVENT = "INSERT INTO inbox (event_id) VALUES (%s) ON CONFLICT DO NOTHING"
 # on each other's rows in one order, never deadlock.
 _CLAIM_EVENTS = """
 INSERT INTO inbox (event_id)
-SELECT DISTINCT id FROM unnest(%s::uuid[]) AS t(id) ORDER BY id
+SELECT DISTINCT id FROM unnest(%b::uuid[]) AS t(id) ORDER BY id
 ON CONFLICT DO NOTHING
 RETURNING event_id::text
 """

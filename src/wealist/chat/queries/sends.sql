@@ -7,7 +7,7 @@
 -- frame that announced it.
 WITH asked AS (
     SELECT a.n, a.id, a.chat_id, a.user_id, a.client_id
-    FROM unnest(%(ids)s::uuid[], %(chats)s::uuid[], %(users)s::uuid[], %(client_ids)s::text[])
+    FROM unnest(%(ids)b::uuid[], %(chats)b::uuid[], %(users)b::uuid[], %(client_ids)b::text[])
          WITH ORDINALITY AS a(id, chat_id, user_id, client_id, n)
 ), rooms AS (
     SELECT c.id, c.workspace_id,
@@ -41,7 +41,7 @@ ORDER BY a.n
 -- the transaction's time (every message of the batch is created at it).
 SELECT id, last_seq, last_rev, now() AS now
 FROM chats
-WHERE id = ANY(%(chats)s::uuid[]) AND deleted_at IS NULL
+WHERE id = ANY(%(chats)b::uuid[]) AND deleted_at IS NULL
 ORDER BY id
 FOR UPDATE
 
@@ -54,10 +54,10 @@ FOR UPDATE
 -- would have a gap.
 WITH new AS (
     SELECT *
-    FROM unnest(%(ids)s::uuid[], %(chats)s::uuid[], %(seqs)s::bigint[], %(revs)s::bigint[],
-                %(users)s::uuid[], %(contents)s::text[], %(types)s::text[],
-                %(file_urls)s::text[], %(file_names)s::text[], %(file_sizes)s::bigint[],
-                %(client_ids)s::text[], %(frames)s::text[])
+    FROM unnest(%(ids)b::uuid[], %(chats)b::uuid[], %(seqs)b::bigint[], %(revs)b::bigint[],
+                %(users)b::uuid[], %(contents)b::text[], %(types)b::text[],
+                %(file_urls)b::text[], %(file_names)b::text[], %(file_sizes)b::bigint[],
+                %(client_ids)b::text[], %(frames)b::text[])
          AS n(id, chat_id, seq, rev, user_id, content, message_type, file_url, file_name,
               file_size, client_message_id, frame)
 ), stored AS (

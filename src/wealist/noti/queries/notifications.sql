@@ -3,7 +3,7 @@
 -- concurrent transaction claiming the same id waits on the primary key until this one
 -- ends, then sees it claimed.
 INSERT INTO inbox (event_id)
-SELECT DISTINCT unnest(%(ids)s::uuid[])
+SELECT DISTINCT unnest(%(ids)b::uuid[])
 ON CONFLICT DO NOTHING
 RETURNING event_id
 
@@ -18,10 +18,10 @@ RETURNING event_id
 WITH item AS (
     SELECT t.*
     FROM unnest(
-        %(ids)s::uuid[], %(event_ids)s::uuid[], %(types)s::text[], %(actors)s::uuid[],
-        %(targets)s::uuid[], %(workspaces)s::uuid[], %(resource_types)s::text[],
-        %(resource_ids)s::uuid[], %(resource_names)s::text[], %(metadata)s::text[],
-        %(occurred)s::timestamptz[]
+        %(ids)b::uuid[], %(event_ids)b::uuid[], %(types)b::text[], %(actors)b::uuid[],
+        %(targets)b::uuid[], %(workspaces)b::uuid[], %(resource_types)b::text[],
+        %(resource_ids)b::uuid[], %(resource_names)b::text[], %(metadata)b::text[],
+        %(occurred)b::timestamptz[]
     ) WITH ORDINALITY AS t(id, event_id, type, actor_id, target_user_id, workspace_id,
                            resource_type, resource_id, resource_name, metadata, occurred_at,
                            ord)
@@ -74,7 +74,7 @@ RETURNING n.id, n.target_user_id, n.seq, n.event_id, n.type, n.actor_id, n.works
 -- The notifications created for these producer event ids (replies to retried requests).
 SELECT id, target_user_id, seq, event_id, type, actor_id, workspace_id, resource_type,
        resource_id, resource_name, metadata, is_read, read_at, created_at, in_app, email_state
-FROM notifications WHERE event_id = ANY(%(ids)s::uuid[])
+FROM notifications WHERE event_id = ANY(%(ids)b::uuid[])
 
 -- name: count_listed
 -- How many notifications the list holds (an index-only scan of notifications_list_idx).
