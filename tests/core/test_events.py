@@ -213,3 +213,163 @@ async def test_a_batch_applies_each_event_alone(app_client: Callable[..., Any]) 
         assert retry.json() == {
             "results": [{"applied": False, "failed": "RuntimeError"}, {"applied": False}]
         }
+
+
+# --- batch handlers ---------------------------------------------------------------------
+
+BOARD_EVENTS = "/api/internal/events/board"
+
+
+def batched(**payload: Any) -> EventEnvelope:
+    return event("probe.batched", **payload)
+
+
+async def post_batch(client: Any, batch: list[EventEnvelope]) -> tuple[list[dict[str, Any]], int]:
+    """The acks of one batch post, and the database round trips it took."""
+    database = client.app.state["contexts"]["board"].database
+    before = database.calls
+    answer = await client.post(
+        BOARD_EVENTS,
+        content=msgspec.json.encode(batch),
+        headers={"x-internal-api-key": INTERNAL_KEY},
+    )
+    assert answer.status_code == 200, answer.text
+    results: list[dict[str, Any]] = answer.json()["results"]
+    return results, int(database.calls - before)
+
+
+def batches_of(*ids: str) -> list[list[str]]:
+    """The committed apply_many calls that applied any of ``ids``."""
+    wanted = set(ids)
+    return [call for call in events_probe.BATCHES if wanted.intersection(call)]
+
+
+async def test_a_batch_handlers_runs_are_claimed_and_applied_at_once_in_order(
+    app_client: Callable[..., Any],
+) -> None:
+    async with app_client("board", routes="tests.core.events_probe:ROUTES") as client:
+        first, b1, b2, b3, second, b4, b5 = (
+            event("probe.recorded"),
+            batched(),
+            batched(),
+            batched(),
+            event("probe.recorded"),
+            batched(),
+            batched(),
+        )
+        unknown = event("probe.unknown")
+        batch = [first, b1, b2, b3, second, b4, unknown, b5]
+        acks, round_trips = await post_batch(client, batch)
+        assert acks == [{"applied": True}] * 6 + [{"applied": False}, {"applied": True}]
+        ids = [e.id for e in (first, b1, b2, b3, second, b4, b5)]
+        assert [events_probe.APPLIED.count(i) for i in ids] == [1] * 7
+        # Each run of consecutive batched events is one apply_many call, in outbox order.
+        assert batches_of(b1.id, b2.id, b3.id, b4.id, b5.id) == [
+            [b1.id, b2.id, b3.id],
+            [b4.id],
+            [b5.id],
+        ]
+        # A single: claim + apply (2 each); a run: one claim of all its ids + one apply
+        # (2 each, however long); an unknown type: nothing. Event by event the first run
+        # alone would take 6.
+        assert round_trips == 2 + 2 + 2 + 2 + 0 + 2
+
+        # The single-event post of a batched type applies it alone.
+        alone = batched()
+        answer = await client.post(
+            BOARD_EVENTS,
+            content=msgspec.json.encode(alone),
+            headers={"x-internal-api-key": INTERNAL_KEY},
+        )
+        assert answer.json() == {"applied": True}
+        assert batches_of(alone.id) == [[alone.id]]
+
+
+async def test_the_same_event_twice_in_one_batch_is_applied_once(
+    app_client: Callable[..., Any],
+) -> None:
+    async with app_client("board", routes="tests.core.events_probe:ROUTES") as client:
+        b1, b2 = batched(), batched()
+        # The same id spelled otherwise (upper case, no hyphens) is the same event.
+        respelled = msgspec.structs.replace(b1, id=uuid.UUID(b1.id).hex.upper())
+        acks, _ = await post_batch(client, [b1, b1, b2, respelled])
+        assert acks == [
+            {"applied": True},
+            {"applied": False},
+            {"applied": True},
+            {"applied": False},
+        ]
+        assert events_probe.APPLIED.count(b1.id) == 1
+        assert events_probe.APPLIED.count(respelled.id) == 0
+        assert batches_of(b1.id, b2.id) == [[b1.id, b2.id]]
+
+
+async def test_an_event_a_batch_handler_cannot_parse_is_refused_alone(
+    app_client: Callable[..., Any],
+) -> None:
+    async with app_client("board", routes="tests.core.events_probe:ROUTES") as client:
+        b1, bad, b2 = batched(), batched(refuse=True), batched()
+        acks, round_trips = await post_batch(client, [b1, bad, b2])
+        assert acks == [
+            {"applied": True},
+            {"applied": False, "rejected": "400 this batched event can never apply"},
+            {"applied": True},
+        ]
+        assert batches_of(b1.id, bad.id, b2.id) == [[b1.id, b2.id]]
+        assert bad.id not in events_probe.APPLIED
+        assert round_trips == 2  # the others still one claim and one apply
+        # Refused before its claim: a later post of it is refused again, not "applied before".
+        again, _ = await post_batch(client, [bad])
+        assert again == [{"applied": False, "rejected": "400 this batched event can never apply"}]
+
+
+async def test_a_failing_batch_apply_is_redone_event_by_event(
+    app_client: Callable[..., Any],
+) -> None:
+    async with app_client("board", routes="tests.core.events_probe:ROUTES") as client:
+        b1, boom, b2, refused, b3 = (
+            batched(),
+            batched(explode=True),
+            batched(),
+            batched(refuse_late=True),
+            batched(),
+        )
+        acks, _ = await post_batch(client, [b1, boom, b2, refused, b3])
+        assert acks == [
+            {"applied": True},
+            {"applied": False, "failed": "RuntimeError"},
+            {"applied": True},
+            {"applied": False, "rejected": "400 one event of the batch can never apply"},
+            {"applied": True},
+        ]
+        # The failed run call left no side effect; each good event applied once, alone.
+        assert batches_of(b1.id, boom.id, b2.id, refused.id, b3.id) == [[b1.id], [b2.id], [b3.id]]
+        assert [events_probe.APPLIED.count(e.id) for e in (b1, boom, b2, refused, b3)] == [
+            1,
+            0,
+            1,
+            0,
+            1,
+        ]
+        # Neither faulty one was claimed: a retry tries them again; the good ones are done.
+        retry, _ = await post_batch(client, [b1, boom, refused])
+        assert retry == [
+            {"applied": False},
+            {"applied": False, "failed": "RuntimeError"},
+            {"applied": False, "rejected": "400 one event of the batch can never apply"},
+        ]
+
+
+async def test_a_redelivered_batch_applies_nothing(app_client: Callable[..., Any]) -> None:
+    async with app_client("board", routes="tests.core.events_probe:ROUTES") as client:
+        batch = [batched(), batched(), event("probe.recorded"), batched(), batched()]
+        first, _ = await post_batch(client, batch)
+        assert first == [{"applied": True}] * 5
+        applied = list(events_probe.APPLIED)
+        calls = list(events_probe.BATCHES)
+
+        again, round_trips = await post_batch(client, batch)
+        assert again == [{"applied": False}] * 5
+        assert applied == events_probe.APPLIED
+        assert calls == events_probe.BATCHES  # no apply_many call for ids all seen before
+        assert round_trips == 3  # a claim per run and one for the single: nothing applied

@@ -16,11 +16,18 @@ from pathlib import Path
 import msgspec
 import psycopg
 import pytest
+from prometheus_client import CollectorRegistry
 
 from wealist.contracts.events import EventEnvelope
 from wealist.core.db import Database
 from wealist.core.db.migrate import discover, migrate
-from wealist.core.outbox import EventRejectedError, OutboxRelay, claim_event, enqueue
+from wealist.core.outbox import (
+    EventRejectedError,
+    OutboxRelay,
+    RelayMetrics,
+    claim_event,
+    enqueue,
+)
 
 FreshDatabase = Callable[[str], Awaitable[str]]
 ROOT = Path(__file__).resolve().parents[2]
@@ -625,3 +632,231 @@ async def test_a_hung_delivery_times_out_and_is_retried_later(pair: Pair) -> Non
     assert row.attempts == 1
     assert row.delivered_at is None
     assert "TimeoutError" in (row.last_error or "")
+
+
+# --- batches in flight, leases and marking ------------------------------------------------
+
+
+@dataclass
+class Gate:
+    """A batch deliverer (``many``) that holds every batch until ``open`` is set, and
+    records how many batches it had at once and what the relay said meanwhile."""
+
+    relay: OutboxRelay | None = None
+    registry: CollectorRegistry | None = None
+    open: asyncio.Event = field(default_factory=asyncio.Event)
+    held: int = 0
+    most_held: int = 0
+    batches: list[list[str]] = field(default_factory=list)
+    seen_in_flight: list[int] = field(default_factory=list)
+    seen_gauge: list[float | None] = field(default_factory=list)
+
+    async def __call__(self, event: EventEnvelope) -> None:
+        raise AssertionError("a deliverer with many gets whole batches")
+
+    async def many(self, events: list[EventEnvelope]) -> list[Exception | None]:
+        self.batches.append([e.id for e in events])
+        self.held += 1
+        self.most_held = max(self.most_held, self.held)
+        if self.relay is not None:
+            self.seen_in_flight.append(self.relay.in_flight)
+        if self.registry is not None:
+            self.seen_gauge.append(self.registry.get_sample_value("probe_outbox_batches_in_flight"))
+        try:
+            await self.open.wait()
+        finally:
+            self.held -= 1
+        return [None] * len(events)
+
+
+async def due_count(db: Database) -> int:
+    async with db.connection() as conn:
+        found: int = await conn.fetch_val(
+            "SELECT count(*) FROM outbox"
+            " WHERE delivered_at IS NULL AND next_attempt_at <= statement_timestamp()"
+        )
+    return found
+
+
+async def test_drain_keeps_up_to_max_in_flight_batches_on_their_way(pair: Pair) -> None:
+    ids = await produce(pair.producer, 23, per_tx=23)
+    registry = CollectorRegistry()
+    gate = Gate(registry=registry)
+    relay = OutboxRelay(
+        pair.producer,
+        gate,
+        batch=5,
+        max_in_flight=3,
+        metrics=RelayMetrics.of(registry, "probe"),
+    )
+    gate.relay = relay
+    draining = asyncio.create_task(relay.drain())
+    try:
+
+        async def three_held() -> bool:
+            return gate.held == 3
+
+        await eventually(three_held, 5, "three batches in flight")
+        assert relay.in_flight == 3
+        assert registry.get_sample_value("probe_outbox_batches_in_flight") == 3
+        # At its bound the relay claims no fourth batch: those rows are still due.
+        await asyncio.sleep(0.2)
+        assert not draining.done()
+        assert len(gate.batches) == 3
+        assert await due_count(pair.producer) == 23 - 15
+
+        gate.open.set()
+        await asyncio.wait_for(draining, 10)
+
+        async def none_in_flight() -> bool:
+            return relay.in_flight == 0
+
+        await eventually(none_in_flight, 5, "the last batches marked")
+    finally:
+        gate.open.set()
+        draining.cancel()
+
+    assert gate.most_held == 3
+    assert max(gate.seen_in_flight) <= 3
+    assert max(v or 0 for v in gate.seen_gauge) <= 3
+    assert registry.get_sample_value("probe_outbox_batches_in_flight") == 0
+    assert [len(b) for b in gate.batches[:4]] == [5, 5, 5, 5]
+    delivered = collections.Counter(i for b in gate.batches for i in b)
+    assert delivered == collections.Counter(ids)  # every event, once
+    assert all(
+        r.delivered_at is not None and r.attempts == 1 for r in await outbox_rows(pair.producer)
+    )
+
+
+async def test_a_cancelled_relay_hands_its_leased_rows_back(pair: Pair) -> None:
+    ids = await produce(pair.producer, 4, per_tx=4)
+    gate = Gate()  # never opened: the batch is in flight when the relay stops
+    relay = OutboxRelay(pair.producer, gate, poll_s=30)
+    async with relay.running():
+
+        async def in_flight() -> bool:
+            return gate.held == 1
+
+        await eventually(in_flight, 5, "the batch in flight")
+        assert relay.in_flight == 1
+        assert await due_count(pair.producer) == 0  # leased (for deliver_timeout_s + 5 s)
+    # Out of the block: the relay task was cancelled, and its batch with it.
+    now = await db_now(pair.producer)
+    rows = await outbox_rows(pair.producer)
+    assert [(r.delivered_at, r.attempts, r.last_error) for r in rows] == [(None, 0, None)] * 4
+    assert all(r.next_attempt_at <= now for r in rows)  # due again now, not after the lease
+    assert relay.in_flight == 0
+
+    second = await open_database("producer-b", pair.producer.url)  # another pod's relay
+    try:
+        assert await OutboxRelay(second, pair.consumer.deliver).run_once() == 4
+    finally:
+        await second.close()
+    assert [e for e, _ in await pair.consumer.applied()] == ids
+
+
+async def test_a_batch_of_mixed_outcomes_is_marked_in_one_statement(pair: Pair) -> None:
+    delivered, rejected, failed, failing_again = await produce(pair.producer, 4, per_tx=4)
+    async with pair.producer.connection() as conn:  # an earlier failure of two of them
+        await conn.execute(
+            "UPDATE outbox SET attempts = 2, last_error = 'earlier' WHERE event_id = ANY(%s)",
+            ([delivered, failing_again],),
+        )
+
+    async def deliver(event: EventEnvelope) -> None:
+        if event.id == rejected:
+            raise EventRejectedError("noti answered 400: malformed")
+        if event.id in (failed, failing_again):
+            raise ConnectionError("consumer unavailable")
+
+    relay = OutboxRelay(pair.producer, deliver, batch=10)
+    before = pair.producer.calls
+    assert await relay.run_once() == 1
+    assert pair.producer.calls - before == 2  # one claim, one mark for the whole batch
+    now = await db_now(pair.producer)
+    rows = {r.event_id: r for r in await outbox_rows(pair.producer)}
+
+    done = rows[delivered]
+    assert (done.attempts, done.last_error) == (3, "earlier")  # why it was late, kept
+    assert done.delivered_at is not None
+
+    aside = rows[rejected]
+    assert (aside.attempts, aside.last_error) == (1, "rejected: noti answered 400: malformed")
+    assert aside.delivered_at is not None  # set aside: never due again
+
+    for event_id, attempts, backoff in ((failed, 1, 1.0), (failing_again, 3, 4.0)):
+        row = rows[event_id]
+        assert (row.attempts, row.delivered_at) == (attempts, None)
+        assert row.last_error == "ConnectionError: consumer unavailable"
+        assert timedelta(seconds=backoff - 0.75) < row.next_attempt_at - now
+        assert row.next_attempt_at - now <= timedelta(seconds=backoff)
+
+    assert await relay.run_once() == 0  # nothing due: delivered, set aside, backing off
+
+
+async def test_a_late_mark_does_not_overwrite_another_relays_delivery(pair: Pair) -> None:
+    fails_late, succeeds_late = await produce(pair.producer, 2, per_tx=2)
+    release = asyncio.Event()
+
+    async def slow(event: EventEnvelope) -> None:
+        await release.wait()
+        if event.id == fails_late:
+            raise ConnectionError("consumer unavailable")
+
+    # The first relay's lease (0.3 s) runs out while it is still delivering.
+    first = OutboxRelay(pair.producer, slow, lease_s=0.3)
+    late = asyncio.create_task(first.run_once())
+    second_db = await open_database("producer-b", pair.producer.url)
+    try:
+        second = OutboxRelay(second_db, pair.consumer.deliver)
+        taken = 0
+
+        async def taken_over() -> bool:
+            nonlocal taken
+            taken += await second.run_once()
+            return taken == 2
+
+        await eventually(taken_over, 10, "the second relay to deliver after the lease")
+        marked = {r.event_id: r for r in await outbox_rows(pair.producer)}
+        assert all(r.delivered_at is not None and r.attempts == 1 for r in marked.values())
+
+        release.set()
+        await asyncio.wait_for(late, 10)  # the first relay marks its (stale) outcomes now
+    finally:
+        release.set()
+        late.cancel()
+        await second_db.close()
+
+    after = {r.event_id: r for r in await outbox_rows(pair.producer)}
+    assert after == marked  # neither the failure nor the second delivered_at landed
+    assert after[fails_late].last_error is None
+    assert [e for e, _ in await pair.consumer.applied()] == [fails_late, succeeds_late]
+
+
+async def test_relay_metrics_count_each_delivered_event_in_the_lag_histogram(
+    pair: Pair,
+) -> None:
+    registry = CollectorRegistry()
+    metrics = RelayMetrics.of(registry, "probe")
+    assert RelayMetrics.of(registry, "probe") is metrics  # registered once per registry
+    assert RelayMetrics.of(registry, "other") is not metrics
+    assert RelayMetrics.of(CollectorRegistry(), "probe") is not metrics
+
+    ids = await produce(pair.producer, 6, per_tx=3)
+    await asyncio.sleep(0.3)  # every event waits at least this long before delivery
+
+    async def deliver(event: EventEnvelope) -> None:
+        if event.id == ids[2]:
+            raise ConnectionError("consumer unavailable")
+
+    relay = OutboxRelay(pair.producer, deliver, metrics=metrics)
+    assert await relay.run_once() == 5
+
+    def sample(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(f"probe_outbox_delivery_lag_seconds_{name}", labels)
+
+    assert sample("count") == 5  # delivered events only: the failed one is not counted
+    assert sample("bucket", le="+Inf") == 5
+    assert sample("bucket", le="0.25") == 0  # measured from the producer's commit
+    assert (sample("sum") or 0) >= 5 * 0.3
+    assert registry.get_sample_value("other_outbox_delivery_lag_seconds_count") == 0
