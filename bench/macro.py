@@ -142,7 +142,9 @@ def wrk(
 
 
 @contextlib.contextmanager
-def granian(target: str, interface: str) -> Iterator[int]:
+def granian(target: str, interface: str, extra: tuple[str, ...] = ()) -> Iterator[tuple[int, int]]:
+    """``target`` under Granian, one worker (as the services run), until the block ends:
+    its port and the PID whose process tree is its CPU."""
     port = _free_port()
     proc = subprocess.Popen(
         [
@@ -159,6 +161,7 @@ def granian(target: str, interface: str) -> Iterator[int]:
             "1",
             "--loop",
             "uvloop",
+            *extra,
             "--log-level",
             "warning",
             target,
@@ -176,10 +179,14 @@ def granian(target: str, interface: str) -> Iterator[int]:
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError(f"granian {target} did not start")
             time.sleep(0.1)
-        yield port
+        yield port, proc.pid
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
 
 
 def http(env: Env, results: Results) -> None:
@@ -450,7 +457,7 @@ def _chat_marker(frame: Any) -> str | None:
 def ws_fanout(env: Env, results: Results, sockets: int = 100, rate: float = 20.0) -> None:
     seconds = float(max(5, env.seconds))
     print(f"WebSocket fan-out: {sockets} sockets, {rate:.0f} messages/s", flush=True)
-    with granian("bench.raw_apps:fanout", "asgi") as port:
+    with granian("bench.raw_apps:fanout", "asgi") as (port, _):
         url = f"ws://127.0.0.1:{port}/ws"
         raw = asyncio.run(_fanout([url] * sockets, url, lambda m: m, _raw_marker, rate, seconds))
     print(

@@ -35,7 +35,6 @@ import asyncio
 import contextlib
 import datetime
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -247,61 +246,15 @@ def shares_of(rooms: list[Room], chat_ws: str, raw_ws: str, processes: int) -> l
 # --- the raw fan-out server --------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def raw_rooms_server() -> Iterator[tuple[str, int]]:
-    """``bench.raw_rooms:app`` under Granian, one worker (as the services run); yields its
-    ws:// base and the PID whose tree is its CPU."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "granian",
-            "--interface",
-            "asgi",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--loop",
-            "uvloop",
-            "--backlog",
-            "2048",
-            "--backpressure",
-            "10000",  # as the services: every socket is a request in flight
-            "--log-level",
-            "warning",
-            "bench.raw_rooms:app",
-        ],
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("bench.raw_rooms did not start")
-            time.sleep(0.1)
-        yield f"ws://127.0.0.1:{port}", proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    """``bench.raw_rooms:app`` under Granian; yields its ws:// base and its PID."""
+    from bench.macro import granian
+
+    # As the services: every socket is a request in flight.
+    extra = ("--backlog", "2048", "--backpressure", "10000")
+    with granian("bench.raw_rooms:app", "asgi", extra) as (port, pid):
+        yield f"ws://127.0.0.1:{port}", pid
 
 
 # --- the chat steps --------------------------------------------------------------------------
